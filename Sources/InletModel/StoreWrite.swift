@@ -1,0 +1,53 @@
+/// One write that a request asks the store to make, as plain values: normalisation produces
+/// these without knowing anything of MongoDB's client, and the store executes them in batches.
+public struct StoreWrite: Sendable, Hashable {
+    public enum Kind: Sendable, Hashable {
+        /// Insert `document`; a duplicate on the collection's unique index counts as success.
+        case insert(document: JSONObject)
+        /// Update the one document matching `filter` with the update operators in `update`
+        /// (`$set`, `$setOnInsert`, `$max`, ...), inserting it when none matches.
+        case upsert(filter: JSONObject, update: JSONObject)
+    }
+
+    public var collection: String
+    public var kind: Kind
+
+    public init(collection: String, kind: Kind) {
+        self.collection = collection
+        self.kind = kind
+    }
+
+    public static func insert(_ collection: String, _ document: JSONObject) -> StoreWrite {
+        StoreWrite(collection: collection, kind: .insert(document: document))
+    }
+
+    public static func upsert(_ collection: String, filter: JSONObject, update: JSONObject) -> StoreWrite {
+        StoreWrite(collection: collection, kind: .upsert(filter: filter, update: update))
+    }
+}
+
+/// The store's answer for one write. Only `stored` and `duplicate` may be acknowledged to a client.
+public enum StoreOutcome: Sendable, Hashable {
+    case stored
+    /// The unique index already holds this document: stored by an earlier attempt.
+    case duplicate
+    case failed(reason: String)
+
+    public var isDurable: Bool {
+        switch self {
+        case .stored, .duplicate: return true
+        case .failed: return false
+        }
+    }
+}
+
+/// The names of the collections of CONTRACT.md, in one place.
+public enum Collections {
+    public static let events = "events"
+    public static let userDetails = "userDetails"
+    public static let userAttributes = "userAttributes"
+    public static let deliveryEvents = "deliveryEvents"
+    public static let imports = "imports"
+    public static let triggers = "triggers"
+    public static let apiKeys = "apiKeys"
+}
