@@ -8,6 +8,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "inlet", targets: ["InletCLI"]),
+        .executable(name: "inlet-bench", targets: ["InletBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -99,6 +100,11 @@ let package = Package(
             "InletServer",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        /// Measurement programs for `scripts/bench`; kept out of Sources/ so it stays a picture of the flow.
+        .executableTarget(name: "InletBench", dependencies: [
+            "InletServer",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], path: "Benchmarks/InletBench"),
 
         .testTarget(name: "NormalizeTests", dependencies: ["Normalize"]),
         .testTarget(name: "InletConfigTests", dependencies: ["InletConfig"]),
