@@ -1,0 +1,411 @@
+/// A strict RFC 8259 parser for request bodies that come from the internet.
+///
+/// It refuses what lenient parsers quietly accept, because each of those is a way for two
+/// readers of the same body to disagree: invalid UTF-8, unpaired surrogates, duplicate keys,
+/// leading zeros, trailing commas or data. Work is bounded by the input: nesting stops at
+/// `Limits.maxDepth` (so recursion cannot exhaust the stack), duplicate-key checks switch to a
+/// hash set for large objects, and nothing traps on any byte sequence.
+public enum JSONParser {
+    public struct Limits: Sendable, Hashable {
+        /// Deepest nesting of arrays and objects accepted; the top-level container is depth 1.
+        /// Values above `hardMaxDepth` are treated as `hardMaxDepth`.
+        public var maxDepth: Int
+        /// Longest number literal accepted, in bytes; bounds the work of decimal conversion.
+        public var maxNumberLength: Int
+
+        public init(maxDepth: Int = 64, maxNumberLength: Int = 1_024) {
+            self.maxDepth = maxDepth
+            self.maxNumberLength = maxNumberLength
+        }
+
+        /// The parser recurses once per level, so the ceiling keeps stack use small on any thread.
+        public static let hardMaxDepth = 512
+    }
+
+    public static func parse(_ bytes: UnsafeRawBufferPointer, limits: Limits = .init()) throws(JSONParseError) -> JSONValue {
+        var reader = Reader(bytes: bytes.assumingMemoryBound(to: UInt8.self), limits: limits)
+        return try reader.parseDocument()
+    }
+
+    public static func parse(_ bytes: [UInt8], limits: Limits = .init()) throws(JSONParseError) -> JSONValue {
+        let result: Result<JSONValue, JSONParseError> = bytes.withUnsafeBytes { buffer in
+            Result { () throws(JSONParseError) in try parse(buffer, limits: limits) }
+        }
+        return try result.get()
+    }
+
+    public static func parse(_ text: String, limits: Limits = .init()) throws(JSONParseError) -> JSONValue {
+        try parse(text.utf8, limits: limits)
+    }
+
+    /// For any byte collection (`ByteBuffer.readableBytesView`, `Data`, `String.UTF8View`);
+    /// contiguous storage is read in place, anything else is copied once.
+    public static func parse(_ bytes: some Sequence<UInt8>, limits: Limits = .init()) throws(JSONParseError) -> JSONValue {
+        let inPlace: Result<JSONValue, JSONParseError>? = bytes.withContiguousStorageIfAvailable { buffer in
+            Result { () throws(JSONParseError) in try parse(UnsafeRawBufferPointer(buffer), limits: limits) }
+        }
+        if let inPlace { return try inPlace.get() }
+        return try parse(Array(bytes), limits: limits)
+    }
+}
+
+extension JSONParser {
+    /// The parsing state over one input buffer. Every read is checked against `bytes.count`.
+    struct Reader {
+        let bytes: UnsafeBufferPointer<UInt8>
+        let maxDepth: Int
+        let maxNumberLength: Int
+        var index = 0
+        var depth = 0
+        /// Reused for strings with escapes, so only the final `String` is allocated.
+        var scratch: [UInt8] = []
+
+        init(bytes: UnsafeBufferPointer<UInt8>, limits: Limits) {
+            self.bytes = bytes
+            self.maxDepth = min(max(limits.maxDepth, 0), Limits.hardMaxDepth)
+            self.maxNumberLength = max(limits.maxNumberLength, 1)
+        }
+
+        mutating func parseDocument() throws(JSONParseError) -> JSONValue {
+            skipWhitespace()
+            guard index < bytes.count else { throw .syntax("empty input", at: index) }
+            let value = try parseValue()
+            skipWhitespace()
+            guard index == bytes.count else { throw .syntax("unexpected data after the JSON value", at: index) }
+            return value
+        }
+
+        mutating func skipWhitespace() {
+            while index < bytes.count {
+                switch bytes[index] {
+                case 0x20, 0x0A, 0x0D, 0x09: index += 1
+                default: return
+                }
+            }
+        }
+
+        mutating func parseValue() throws(JSONParseError) -> JSONValue {
+            guard index < bytes.count else { throw .syntax("unexpected end of input", at: index) }
+            switch bytes[index] {
+            case UInt8(ascii: "{"): return try parseObject()
+            case UInt8(ascii: "["): return try parseArray()
+            case UInt8(ascii: "\""): return .string(try parseString())
+            case UInt8(ascii: "t"): try expectLiteral("true"); return .bool(true)
+            case UInt8(ascii: "f"): try expectLiteral("false"); return .bool(false)
+            case UInt8(ascii: "n"): try expectLiteral("null"); return .null
+            case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try parseNumber()
+            default: throw .syntax("unexpected character", at: index)
+            }
+        }
+
+        mutating func expectLiteral(_ literal: StaticString) throws(JSONParseError) {
+            let length = literal.utf8CodeUnitCount
+            guard bytes.count - index >= length else { throw .syntax("invalid literal", at: index) }
+            let expected = UnsafeBufferPointer(start: literal.utf8Start, count: length)
+            for offset in 0..<length where bytes[index + offset] != expected[offset] {
+                throw .syntax("invalid literal", at: index + offset)
+            }
+            index += length
+        }
+
+        mutating func enterContainer() throws(JSONParseError) {
+            depth += 1
+            guard depth <= maxDepth else {
+                throw JSONParseError(code: "too_deep", message: "nesting deeper than \(maxDepth)", offset: index)
+            }
+            index += 1
+        }
+
+        mutating func parseObject() throws(JSONParseError) -> JSONValue {
+            try enterContainer()
+            var object = JSONObject()
+            /// Filled only once an object is large enough that linear duplicate checks would be quadratic.
+            var seenKeys = Set<String>()
+            skipWhitespace()
+            if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
+                index += 1
+                depth -= 1
+                return .object(object)
+            }
+            while true {
+                guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else {
+                    throw .syntax("expected a string key", at: index)
+                }
+                let keyOffset = index
+                let key = try parseString()
+                if object.count < 16 {
+                    if object.keys.contains(key) { throw duplicateKey(key, at: keyOffset) }
+                } else {
+                    if seenKeys.isEmpty { seenKeys = Set(object.keys) }
+                    guard seenKeys.insert(key).inserted else { throw duplicateKey(key, at: keyOffset) }
+                }
+                skipWhitespace()
+                guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else {
+                    throw .syntax("expected ':' after a key", at: index)
+                }
+                index += 1
+                skipWhitespace()
+                object.appendUnchecked(key, try parseValue())
+                skipWhitespace()
+                guard index < bytes.count else { throw .syntax("unterminated object", at: index) }
+                switch bytes[index] {
+                case UInt8(ascii: ","):
+                    index += 1
+                    skipWhitespace()
+                case UInt8(ascii: "}"):
+                    index += 1
+                    depth -= 1
+                    return .object(object)
+                default:
+                    throw .syntax("expected ',' or '}' in an object", at: index)
+                }
+            }
+        }
+
+        func duplicateKey(_ key: String, at offset: Int) -> JSONParseError {
+            JSONParseError(code: "duplicate_key", message: "duplicate key \"\(key.prefix(64))\"", offset: offset)
+        }
+
+        mutating func parseArray() throws(JSONParseError) -> JSONValue {
+            try enterContainer()
+            var elements: [JSONValue] = []
+            skipWhitespace()
+            if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
+                index += 1
+                depth -= 1
+                return .array(elements)
+            }
+            while true {
+                elements.append(try parseValue())
+                skipWhitespace()
+                guard index < bytes.count else { throw .syntax("unterminated array", at: index) }
+                switch bytes[index] {
+                case UInt8(ascii: ","):
+                    index += 1
+                    skipWhitespace()
+                case UInt8(ascii: "]"):
+                    index += 1
+                    depth -= 1
+                    return .array(elements)
+                default:
+                    throw .syntax("expected ',' or ']' in an array", at: index)
+                }
+            }
+        }
+
+        /// Reads a string starting at its opening quote. Strings without escapes (nearly all of
+        /// them) are validated in place and decoded once, with no intermediate buffer.
+        mutating func parseString() throws(JSONParseError) -> String {
+            let opening = index
+            index += 1
+            let start = index
+            while index < bytes.count {
+                let byte = bytes[index]
+                if byte == UInt8(ascii: "\"") {
+                    let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+                    index += 1
+                    return text
+                } else if byte == UInt8(ascii: "\\") {
+                    return try parseEscapedString(from: start, opening: opening)
+                } else if byte < 0x20 {
+                    throw JSONParseError(code: "control_character", message: "unescaped control character in a string", offset: index)
+                } else if byte < 0x80 {
+                    index += 1
+                } else {
+                    try skipUTF8Sequence()
+                }
+            }
+            throw .syntax("unterminated string", at: opening)
+        }
+
+        /// The slow path: copies what was scanned so far, then decodes escapes into `scratch`.
+        mutating func parseEscapedString(from start: Int, opening: Int) throws(JSONParseError) -> String {
+            scratch.removeAll(keepingCapacity: true)
+            scratch.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<index]))
+            while index < bytes.count {
+                let byte = bytes[index]
+                if byte == UInt8(ascii: "\"") {
+                    index += 1
+                    return String(decoding: scratch, as: UTF8.self)
+                } else if byte == UInt8(ascii: "\\") {
+                    try appendEscape()
+                } else if byte < 0x20 {
+                    throw JSONParseError(code: "control_character", message: "unescaped control character in a string", offset: index)
+                } else if byte < 0x80 {
+                    scratch.append(byte)
+                    index += 1
+                } else {
+                    let sequenceStart = index
+                    try skipUTF8Sequence()
+                    scratch.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[sequenceStart..<index]))
+                }
+            }
+            throw .syntax("unterminated string", at: opening)
+        }
+
+        /// Validates one multi-byte UTF-8 sequence (RFC 3629 table 3-7: no overlong forms, no
+        /// encoded surrogates, nothing above U+10FFFF) and steps over it.
+        mutating func skipUTF8Sequence() throws(JSONParseError) {
+            let lead = bytes[index]
+            let length: Int
+            var low: UInt8 = 0x80
+            var high: UInt8 = 0xBF
+            switch lead {
+            case 0xC2...0xDF: length = 2
+            case 0xE0: length = 3; low = 0xA0
+            case 0xE1...0xEC, 0xEE...0xEF: length = 3
+            case 0xED: length = 3; high = 0x9F
+            case 0xF0: length = 4; low = 0x90
+            case 0xF1...0xF3: length = 4
+            case 0xF4: length = 4; high = 0x8F
+            default: throw .invalidUTF8(at: index)
+            }
+            guard bytes.count - index >= length else { throw .invalidUTF8(at: index) }
+            let second = bytes[index + 1]
+            guard second >= low, second <= high else { throw .invalidUTF8(at: index) }
+            var offset = 2
+            while offset < length {
+                guard bytes[index + offset] & 0xC0 == 0x80 else { throw .invalidUTF8(at: index) }
+                offset += 1
+            }
+            index += length
+        }
+
+        mutating func appendEscape() throws(JSONParseError) {
+            let escapeOffset = index
+            index += 1
+            guard index < bytes.count else { throw .syntax("unterminated string", at: escapeOffset) }
+            let byte = bytes[index]
+            index += 1
+            switch byte {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): scratch.append(byte)
+            case UInt8(ascii: "b"): scratch.append(0x08)
+            case UInt8(ascii: "f"): scratch.append(0x0C)
+            case UInt8(ascii: "n"): scratch.append(0x0A)
+            case UInt8(ascii: "r"): scratch.append(0x0D)
+            case UInt8(ascii: "t"): scratch.append(0x09)
+            case UInt8(ascii: "u"):
+                var scalar = try readHex4()
+                if scalar >= 0xD800, scalar <= 0xDBFF {
+                    guard bytes.count - index >= 2, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") else {
+                        throw .invalidEscape("unpaired high surrogate", at: escapeOffset)
+                    }
+                    index += 2
+                    let trail = try readHex4()
+                    guard trail >= 0xDC00, trail <= 0xDFFF else { throw .invalidEscape("unpaired high surrogate", at: escapeOffset) }
+                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (trail - 0xDC00)
+                } else if scalar >= 0xDC00, scalar <= 0xDFFF {
+                    throw .invalidEscape("unpaired low surrogate", at: escapeOffset)
+                }
+                appendUTF8(scalar)
+            default:
+                throw .invalidEscape("unknown escape", at: escapeOffset)
+            }
+        }
+
+        mutating func readHex4() throws(JSONParseError) -> UInt32 {
+            guard bytes.count - index >= 4 else { throw .invalidEscape("truncated \\u escape", at: index) }
+            var value: UInt32 = 0
+            for _ in 0..<4 {
+                let byte = bytes[index]
+                let digit: UInt8
+                switch byte {
+                case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
+                case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
+                case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
+                default: throw .invalidEscape("invalid hex digit in \\u escape", at: index)
+                }
+                value = value << 4 | UInt32(digit)
+                index += 1
+            }
+            return value
+        }
+
+        /// `scalar` is at most U+10FFFF and never a surrogate here.
+        mutating func appendUTF8(_ scalar: UInt32) {
+            switch scalar {
+            case 0..<0x80:
+                scratch.append(UInt8(truncatingIfNeeded: scalar))
+            case 0x80..<0x800:
+                scratch.append(UInt8(truncatingIfNeeded: 0xC0 | scalar >> 6))
+                scratch.append(UInt8(truncatingIfNeeded: 0x80 | scalar & 0x3F))
+            case 0x800..<0x10000:
+                scratch.append(UInt8(truncatingIfNeeded: 0xE0 | scalar >> 12))
+                scratch.append(UInt8(truncatingIfNeeded: 0x80 | scalar >> 6 & 0x3F))
+                scratch.append(UInt8(truncatingIfNeeded: 0x80 | scalar & 0x3F))
+            default:
+                scratch.append(UInt8(truncatingIfNeeded: 0xF0 | scalar >> 18))
+                scratch.append(UInt8(truncatingIfNeeded: 0x80 | scalar >> 12 & 0x3F))
+                scratch.append(UInt8(truncatingIfNeeded: 0x80 | scalar >> 6 & 0x3F))
+                scratch.append(UInt8(truncatingIfNeeded: 0x80 | scalar & 0x3F))
+            }
+        }
+
+        func isDigit(at position: Int) -> Bool {
+            position < bytes.count && bytes[position] >= UInt8(ascii: "0") && bytes[position] <= UInt8(ascii: "9")
+        }
+
+        mutating func skipDigits() {
+            while isDigit(at: index) { index += 1 }
+        }
+
+        /// Integers that fit `Int64` become `.int`, so ids and counts stay exact; everything
+        /// else becomes a finite `.double`, correctly rounded.
+        mutating func parseNumber() throws(JSONParseError) -> JSONValue {
+            let start = index
+            let negative = bytes[index] == UInt8(ascii: "-")
+            if negative { index += 1 }
+            let integerStart = index
+            guard isDigit(at: index) else { throw .syntax("expected a digit", at: index) }
+            if bytes[index] == UInt8(ascii: "0") {
+                index += 1
+                if isDigit(at: index) { throw .syntax("leading zeros are not allowed", at: index) }
+            } else {
+                skipDigits()
+            }
+            let integerEnd = index
+            var isInteger = true
+            if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
+                isInteger = false
+                index += 1
+                guard isDigit(at: index) else { throw .syntax("expected a digit after '.'", at: index) }
+                skipDigits()
+            }
+            if index < bytes.count, bytes[index] | 0x20 == UInt8(ascii: "e") {
+                isInteger = false
+                index += 1
+                if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
+                guard isDigit(at: index) else { throw .syntax("expected a digit in the exponent", at: index) }
+                skipDigits()
+            }
+            guard index - start <= maxNumberLength else {
+                throw JSONParseError(code: "number_out_of_range", message: "number literal longer than \(maxNumberLength) bytes", offset: start)
+            }
+            if isInteger, integerEnd - integerStart <= 19, let value = integerValue(integerStart..<integerEnd, negative: negative) {
+                return .int(value)
+            }
+            let literal = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+            guard let value = Double(literal), value.isFinite else {
+                throw JSONParseError(code: "number_out_of_range", message: "number does not fit a finite double", offset: start)
+            }
+            return .double(value)
+        }
+
+        /// `nil` when the digits do not fit `Int64`.
+        func integerValue(_ digits: Range<Int>, negative: Bool) -> Int64? {
+            var magnitude: UInt64 = 0
+            for position in digits {
+                let (times10, overflow1) = magnitude.multipliedReportingOverflow(by: 10)
+                let (sum, overflow2) = times10.addingReportingOverflow(UInt64(bytes[position] &- UInt8(ascii: "0")))
+                if overflow1 || overflow2 { return nil }
+                magnitude = sum
+            }
+            if negative {
+                guard magnitude <= UInt64(Int64.max) + 1 else { return nil }
+                return Int64(truncatingIfNeeded: 0 &- magnitude)
+            }
+            guard magnitude <= UInt64(Int64.max) else { return nil }
+            return Int64(magnitude)
+        }
+    }
+}
