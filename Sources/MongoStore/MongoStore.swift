@@ -1,1 +1,122 @@
-// MongoStore
+import InletModel
+import Logging
+import NIOCore
+import NIOPosix
+
+/// inlet's MongoDB store: group commit for the hot path (`submit`), plain async calls for the
+/// slow paths (reads, updates, schema, keys). libmongoc blocks, so every call into it runs on the
+/// store's own `NIOThreadPool`, never on an event loop.
+///
+/// Call `shutdown()` before dropping the store: it flushes what is queued and stops the threads.
+public final class MongoStore: Sendable {
+    public let configuration: Configuration
+    /// The database the URL names (or `configuration.defaultDatabase`).
+    public var databaseName: String { pool.databaseName }
+
+    let pool: MongoClientPool
+    let threadPool: NIOThreadPool
+    let queue: GroupCommitQueue
+    let metrics = StoreMetrics()
+    let logger: Logger
+
+    public init(url: String, configuration: Configuration = Configuration(), logger: Logger = Logger(label: "inlet.store")) throws {
+        self.configuration = configuration
+        self.logger = logger
+        pool = try MongoClientPool(url: url, configuration: configuration)
+        let flushers = max(1, configuration.flushers)
+        threadPool = NIOThreadPool(numberOfThreads: flushers + max(1, configuration.readThreads))
+        threadPool.start()
+        queue = GroupCommitQueue(
+            settings: .init(
+                maxBatchCount: max(1, configuration.maxBatchCount),
+                maxBatchBytes: configuration.maxBatchBytes,
+                maxBatchDelay: configuration.maxBatchDelay,
+                retryDeadline: configuration.retryDeadline,
+                maxQueuedWrites: configuration.maxQueuedWrites
+            )
+        )
+        for _ in 0..<flushers {
+            threadPool.submit { [self] state in
+                guard case .active = state else { return }
+                self.runFlusher()
+            }
+        }
+    }
+
+    /// Flushes every queued write (answering each), then stops the store's threads.
+    public func shutdown() async throws {
+        queue.stop()
+        try await threadPool.shutdownGracefully()
+    }
+
+    /// Counters of the group commit so far.
+    public var statistics: Statistics { queue.statistics }
+
+    /// `false` while MongoDB has been unreachable for longer than the retry deadline, when
+    /// `submit` refuses writes at once.
+    public var isHealthy: Bool { !queue.isRefusing }
+
+    /// Stores `writes` through the group commit. One outcome per write, in order; the future
+    /// completes on `eventLoop` once every write is confirmed by MongoDB or given up on.
+    public func submit(_ writes: [StoreWrite], on eventLoop: EventLoop) -> EventLoopFuture<[StoreOutcome]> {
+        let promise = eventLoop.makePromise(of: [StoreOutcome].self)
+        enqueue(writes) { promise.succeed($0) }
+        return promise.futureResult
+    }
+
+    /// Stores `writes` through the group commit, for async callers.
+    public func submit(_ writes: [StoreWrite]) async -> [StoreOutcome] {
+        await withCheckedContinuation { continuation in
+            enqueue(writes) { continuation.resume(returning: $0) }
+        }
+    }
+
+    /// Stores `writes`, then `dependents[i]` for each `writes[i]` that came back `.stored` or
+    /// `.duplicate` (campaign triggers after their event). The dependents go in a later batch,
+    /// not the same bulk write: MongoDB has no cross-document atomicity without transactions, so
+    /// the guarantee is ordering plus failure propagation instead. A failed dependent turns its
+    /// parent's outcome into `.failed`, so the request is not acknowledged and the client's
+    /// retry writes the dependents again (their deterministic `_id`s make that idempotent).
+    /// The future completes only once the dependents are durable too.
+    public func submit(
+        _ writes: [StoreWrite], then dependents: [[StoreWrite]], on eventLoop: EventLoop
+    ) -> EventLoopFuture<[StoreOutcome]> {
+        submit(writes, on: eventLoop).flatMap { outcomes in
+            var flattened: [StoreWrite] = []
+            var parentOfDependent: [Int] = []
+            for (index, outcome) in outcomes.enumerated() where outcome.isDurable && index < dependents.count {
+                flattened.append(contentsOf: dependents[index])
+                parentOfDependent.append(contentsOf: repeatElement(index, count: dependents[index].count))
+            }
+            guard !flattened.isEmpty else { return eventLoop.makeSucceededFuture(outcomes) }
+            return self.submit(flattened, on: eventLoop).map { dependentOutcomes in
+                var merged = outcomes
+                for (position, outcome) in dependentOutcomes.enumerated() {
+                    if case .failed(let reason) = outcome {
+                        merged[parentOfDependent[position]] = .failed(reason: "dependent write failed: \(reason)")
+                    }
+                }
+                return merged
+            }
+        }
+    }
+
+    private func enqueue(_ writes: [StoreWrite], completion: @escaping @Sendable ([StoreOutcome]) -> Void) {
+        guard !writes.isEmpty else { return completion([]) }
+        let submission = Submission(count: writes.count, completion: completion)
+        let now = NIODeadline.now()
+        let deadline = now + configuration.retryDeadline
+        var pending: [GroupCommitStateMachine.Pending] = []
+        pending.reserveCapacity(writes.count)
+        for (index, write) in writes.enumerated() {
+            pending.append(.init(write: EncodedWrite(write), submission: submission, index: index, enqueuedAt: now, deadline: deadline))
+        }
+        switch queue.enqueue(pending) {
+        case .enqueued:
+            metrics.queueDepth.record(queue.queueDepth)
+        case .refuse(let reason):
+            metrics.failed.increment(by: writes.count)
+            for index in writes.indices { submission.complete(index, with: .failed(reason: reason)) }
+        }
+    }
+}

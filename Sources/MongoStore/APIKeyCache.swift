@@ -1,0 +1,51 @@
+import InletModel
+import NIOConcurrencyHelpers
+import NIOCore
+
+/// Write-key lookups for the hot path: answered from memory while fresh, else by one `findOne`
+/// on the store's pool. Unknown keys are remembered too (for `negativeTTL`), so a client
+/// hammering with a wrong key costs one query per interval, not one per request. Entries are
+/// keyed by the key's hash; the raw key is never kept.
+public final class APIKeyCache: Sendable {
+    private struct Entry {
+        var record: APIKeyRecord?
+        var expires: NIODeadline
+    }
+
+    private let store: MongoStore
+    private let ttl: TimeAmount
+    private let negativeTTL: TimeAmount
+    private let maxEntries: Int
+    private let entries = NIOLockedValueBox<[String: Entry]>([:])
+
+    /// - Parameters:
+    ///   - ttl: how long a found key is trusted; a revoked key keeps working at most this long.
+    ///   - negativeTTL: how long "no such key" is remembered.
+    public init(store: MongoStore, ttl: TimeAmount = .seconds(5), negativeTTL: TimeAmount = .seconds(1), maxEntries: Int = 100_000) {
+        self.store = store
+        self.ttl = ttl
+        self.negativeTTL = negativeTTL
+        self.maxEntries = maxEntries
+    }
+
+    /// The active key's record, or `nil` for an unknown or revoked key. Fails only when the
+    /// store cannot answer (map that to `503`, not `401`).
+    public func lookup(_ rawKey: String, on eventLoop: EventLoop) -> EventLoopFuture<APIKeyRecord?> {
+        let hash = APIKeyStore.hash(rawKey)
+        let now = NIODeadline.now()
+        let cached: Entry? = entries.withLockedValue { $0[hash] }
+        if let cached, cached.expires > now {
+            return eventLoop.makeSucceededFuture(cached.record)
+        }
+        return store.findOne(Collections.apiKeys, filter: ["hash": .string(hash)], on: eventLoop).map { document in
+            let record = document.flatMap(APIKeyRecord.init(document:)).flatMap { $0.isRevoked ? nil : $0 }
+            let expires = NIODeadline.now() + (record == nil ? self.negativeTTL : self.ttl)
+            self.entries.withLockedValue { entries in
+                // A crude bound: keys are few; a flood of random keys must not grow memory.
+                if entries.count >= self.maxEntries { entries.removeAll(keepingCapacity: true) }
+                entries[hash] = Entry(record: record, expires: expires)
+            }
+            return record
+        }
+    }
+}

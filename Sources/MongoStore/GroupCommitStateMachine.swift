@@ -1,0 +1,166 @@
+import NIOCore
+
+/// The group-commit queue: writes from many submitters wait here until a flusher takes them as
+/// one batch. I/O-free: the flusher loop (`MongoStore+Flushing.swift`) asks it what to do next
+/// and reports what happened; every decision (when to flush, what to refuse, when to give up on
+/// a write) is made here, under the store's lock.
+///
+///     submit ──▶ queue ──(count | bytes | delay reached)──▶ flush ──▶ confirmed ──▶ answered
+///                  ▲                                          │
+///                  └──── unknown (network / write concern) ◀──┘   (until the write's deadline)
+///
+/// While MongoDB has been unreachable for longer than the retry deadline, new writes are refused
+/// at once, and an idle flusher probes the server now and then to notice its return.
+struct GroupCommitStateMachine {
+    struct Pending {
+        var write: EncodedWrite
+        var submission: Submission
+        var index: Int
+        var enqueuedAt: NIODeadline
+        /// Past this, a write not yet confirmed is answered `.failed`.
+        var deadline: NIODeadline
+    }
+
+    struct Settings {
+        var maxBatchCount: Int
+        var maxBatchBytes: Int
+        var maxBatchDelay: TimeAmount
+        var retryDeadline: TimeAmount
+        var maxQueuedWrites: Int
+        var probeInterval: TimeAmount = .milliseconds(250)
+        var retryBackoff: TimeAmount = .milliseconds(50)
+    }
+
+    enum EnqueueAction: Equatable {
+        /// Queued; wake a flusher when `wake` (the first write of a batch, or a full batch).
+        case enqueued(wake: Bool)
+        case refuse(reason: String)
+    }
+
+    enum FlusherAction {
+        case flush([Pending])
+        /// Answer these `.failed(reason)` and ask again.
+        case fail([Pending], reason: String)
+        case probe
+        /// Sleep until the deadline (or until woken); `nil` means until woken.
+        case wait(until: NIODeadline?)
+        case exit
+    }
+
+    private let settings: Settings
+    /// Writes in submission order; retried writes go back to the front.
+    private var queue = CircularBuffer<Pending>()
+    private var queuedBytes = 0
+    private var pausedUntil: NIODeadline?
+    private var unreachableSince: NIODeadline?
+    private var lastProbe: NIODeadline?
+    private var stopping = false
+    private(set) var statistics = MongoStore.Statistics()
+
+    init(settings: Settings) {
+        self.settings = settings
+    }
+
+    var queueDepth: Int { queue.count }
+
+    /// Whether MongoDB has been unreachable for longer than the retry deadline.
+    func isRefusing(now: NIODeadline) -> Bool {
+        guard let unreachableSince else { return false }
+        return now - unreachableSince >= settings.retryDeadline
+    }
+
+    mutating func enqueue(_ writes: [Pending], now: NIODeadline) -> EnqueueAction {
+        if stopping { return .refuse(reason: "shut down") }
+        if isRefusing(now: now) { return .refuse(reason: "unavailable") }
+        if queue.count + writes.count > settings.maxQueuedWrites { return .refuse(reason: "unavailable") }
+        let wasEmpty = queue.isEmpty
+        for write in writes {
+            queue.append(write)
+            queuedBytes += write.write.byteCount
+        }
+        statistics.submittedWrites += writes.count
+        return .enqueued(wake: wasEmpty || isBatchFull)
+    }
+
+    private var isBatchFull: Bool {
+        queue.count >= settings.maxBatchCount || queuedBytes >= settings.maxBatchBytes
+    }
+
+    mutating func nextAction(now: NIODeadline) -> FlusherAction {
+        var expired: [Pending] = []
+        // Deadlines grow from the front (retries go back first, with the oldest deadlines), so
+        // scanning the front finds every expired write without walking the whole queue.
+        while let first = queue.first, first.deadline <= now {
+            expired.append(removeFirst())
+        }
+        if !expired.isEmpty {
+            statistics.expiredWrites += expired.count
+            return .fail(expired, reason: "unavailable")
+        }
+        guard let first = queue.first else {
+            if stopping { return .exit }
+            guard unreachableSince != nil else { return .wait(until: nil) }
+            let probeAt = (lastProbe ?? .uptimeNanoseconds(0)) + settings.probeInterval
+            if probeAt <= now {
+                lastProbe = now
+                return .probe
+            }
+            return .wait(until: probeAt)
+        }
+        if let pausedUntil, pausedUntil > now { return .wait(until: pausedUntil) }
+        let due = first.enqueuedAt + settings.maxBatchDelay
+        guard stopping || isBatchFull || due <= now else { return .wait(until: due) }
+        var batch: [Pending] = []
+        var bytes = 0
+        while let next = queue.first, batch.count < settings.maxBatchCount,
+            batch.isEmpty || bytes + next.write.byteCount <= settings.maxBatchBytes
+        {
+            bytes += next.write.byteCount
+            batch.append(removeFirst())
+        }
+        statistics.flushes += 1
+        return .flush(batch)
+    }
+
+    private mutating func removeFirst() -> Pending {
+        let first = queue.removeFirst()
+        queuedBytes -= first.write.byteCount
+        return first
+    }
+
+    /// Reports a flush: `unknown` writes go back to the queue (or fail when past their deadline,
+    /// returned for the caller to answer); `confirmedAny` means the server answered, `unreachable`
+    /// that nothing did.
+    mutating func flushFinished(
+        unknown: [Pending], bulkWrites: Int, confirmedAny: Bool, unreachable: Bool, now: NIODeadline
+    ) -> [Pending] {
+        statistics.bulkWrites += bulkWrites
+        if confirmedAny {
+            unreachableSince = nil
+        } else if unreachable, unreachableSince == nil {
+            unreachableSince = now
+        }
+        var expired: [Pending] = []
+        for write in unknown.reversed() {
+            if write.deadline <= now {
+                expired.append(write)
+            } else {
+                queue.prepend(write)
+                queuedBytes += write.write.byteCount
+                statistics.retriedWrites += 1
+            }
+        }
+        statistics.expiredWrites += expired.count
+        if expired.count < unknown.count { pausedUntil = now + settings.retryBackoff }
+        return expired.reversed()
+    }
+
+    mutating func probeFinished(reachable: Bool) {
+        if reachable { unreachableSince = nil }
+    }
+
+    mutating func stop() {
+        stopping = true
+        pausedUntil = nil
+    }
+}

@@ -1,0 +1,163 @@
+import CMongoc
+import InletModel
+import NIOCore
+
+extension MongoStore {
+    /// What one write of a bulk came to.
+    enum WriteResult: Equatable {
+        case done(StoreOutcome)
+        /// Not confirmed either way (no reply, write-concern error, retryable error): retry.
+        case unknown
+    }
+
+    /// MongoDB codes that mean "not applied, try again" (shutdown, step-down, interrupted, ...).
+    static let retryableCodes: Set<Int> = [6, 7, 89, 91, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436]
+
+    /// One flusher: takes batches from the queue until the store stops. Runs on a pool thread.
+    func runFlusher() {
+        while true {
+            switch queue.nextAction() {
+            case .flush(let batch):
+                flush(batch)
+            case .fail(let writes, let reason):
+                answer(writes.map { ($0, StoreOutcome.failed(reason: reason)) })
+            case .probe:
+                let reachable = (try? pingNow()) != nil
+                queue.probeFinished(reachable: reachable)
+            case .wait:
+                continue
+            case .exit:
+                return
+            }
+        }
+    }
+
+    private func flush(_ batch: [GroupCommitStateMachine.Pending]) {
+        let started = NIODeadline.now()
+        metrics.batchSize.record(batch.count)
+        var byCollection: [String: [GroupCommitStateMachine.Pending]] = [:]
+        var collectionOrder: [String] = []
+        for write in batch {
+            if byCollection[write.write.collection] == nil { collectionOrder.append(write.write.collection) }
+            byCollection[write.write.collection, default: []].append(write)
+        }
+        var unknown: [GroupCommitStateMachine.Pending] = []
+        var answered: [(GroupCommitStateMachine.Pending, StoreOutcome)] = []
+        var serverAnswered = false
+        for collection in collectionOrder {
+            let writes = byCollection[collection] ?? []
+            let (results, reached) = executeBulk(writes, collection: collection)
+            serverAnswered = serverAnswered || reached
+            for (write, result) in zip(writes, results) {
+                switch result {
+                case .done(let outcome): answered.append((write, outcome))
+                case .unknown: unknown.append(write)
+                }
+            }
+        }
+        metrics.flushDuration.recordNanoseconds((NIODeadline.now() - started).nanoseconds)
+        let expired = queue.flushFinished(unknown: unknown, bulkWrites: collectionOrder.count, serverAnswered: serverAnswered)
+        metrics.retries.increment(by: unknown.count - expired.count)
+        if !unknown.isEmpty {
+            logger.debug("store flush left writes unconfirmed", metadata: ["unknown": "\(unknown.count)", "expired": "\(expired.count)"])
+        }
+        answer(answered + expired.map { ($0, .failed(reason: "unavailable")) })
+        metrics.queueDepth.record(queue.queueDepth)
+    }
+
+    private func answer(_ results: [(GroupCommitStateMachine.Pending, StoreOutcome)]) {
+        for (write, outcome) in results {
+            switch outcome {
+            case .stored: metrics.stored.increment()
+            case .duplicate: metrics.duplicate.increment()
+            case .failed: metrics.failed.increment()
+            }
+            write.submission.complete(write.index, with: outcome)
+        }
+    }
+
+    /// One unordered bulk write of `writes` into `collection`. Returns a result per write and
+    /// whether the server answered at all.
+    func executeBulk(_ writes: [GroupCommitStateMachine.Pending], collection: String) -> ([WriteResult], Bool) {
+        do {
+            return try pool.withCollection(collection) { handle in
+                Self.executeBulk(writes.map(\.write), in: handle)
+            }
+        } catch {
+            return (Array(repeating: .unknown, count: writes.count), false)
+        }
+    }
+
+    private static let unorderedOptions = BSONDocument(["ordered": false])
+    private static let upsertOptions = BSONDocument(["upsert": true])
+
+    static func executeBulk(_ writes: [EncodedWrite], in collection: OpaquePointer) -> ([WriteResult], Bool) {
+        var results: [WriteResult?] = Array(repeating: nil, count: writes.count)
+        guard let bulk = mongoc_collection_create_bulk_operation_with_opts(collection, unorderedOptions.pointer) else {
+            return (Array(repeating: .unknown, count: writes.count), false)
+        }
+        defer { mongoc_bulk_operation_destroy(bulk) }
+        // Position in the bulk → position in `writes`; a write libmongoc refuses to add (an
+        // invalid key) is answered at once and takes no place in the bulk.
+        var writeOfOperation: [Int] = []
+        for (index, write) in writes.enumerated() {
+            var error = bson_error_t()
+            let added: Bool
+            switch write.kind {
+            case .insert(let document):
+                added = mongoc_bulk_operation_insert_with_opts(bulk, document.pointer, nil, &error)
+            case .upsert(let filter, let update):
+                added = mongoc_bulk_operation_update_one_with_opts(bulk, filter.pointer, update.pointer, upsertOptions.pointer, &error)
+            }
+            if added {
+                writeOfOperation.append(index)
+            } else {
+                results[index] = .done(.failed(reason: MongoStoreError.message(of: error)))
+            }
+        }
+        guard !writeOfOperation.isEmpty else { return (results.map { $0 ?? .unknown }, true) }
+
+        var error = bson_error_t()
+        let (succeeded, summary) = BSONDocument.withReply { reply in
+            let succeeded = mongoc_bulk_operation_execute(bulk, reply, &error) != 0
+            return (succeeded, BulkReply(BSONDocument.read(reply)))
+        }
+        let unreachable = !succeeded && MongoStoreError.isUnreachable(error) && summary.confirmedNothing
+
+        var insertCount = 0
+        var insertErrors = 0
+        var upsertCount = 0
+        var upsertErrors = 0
+        for (operation, index) in writeOfOperation.enumerated() {
+            let isInsert = writes[index].isInsert
+            if isInsert { insertCount += 1 } else { upsertCount += 1 }
+            if summary.writeErrors[operation] != nil {
+                if isInsert { insertErrors += 1 } else { upsertErrors += 1 }
+            }
+        }
+        // Every operation is accounted for when the counts add up: then an operation without a
+        // write error is confirmed. If a command failed part-way, they do not, and nothing
+        // without an error of its own can be called stored.
+        let insertsConfirmed = !summary.hasWriteConcernError && summary.inserted + insertErrors == insertCount
+        let upsertsConfirmed = !summary.hasWriteConcernError && summary.matched + summary.upserted + upsertErrors == upsertCount
+
+        for (operation, index) in writeOfOperation.enumerated() {
+            let isInsert = writes[index].isInsert
+            if let writeError = summary.writeErrors[operation] {
+                if writeError.code == 11000 {
+                    // An upsert that lost a race on the unique index is simply retried.
+                    results[index] = isInsert ? .done(.duplicate) : .unknown
+                } else if retryableCodes.contains(writeError.code) {
+                    results[index] = .unknown
+                } else {
+                    results[index] = .done(.failed(reason: writeError.message))
+                }
+            } else if isInsert ? insertsConfirmed : upsertsConfirmed {
+                results[index] = .done(.stored)
+            } else {
+                results[index] = .unknown
+            }
+        }
+        return (results.map { $0 ?? .unknown }, !unreachable)
+    }
+}
