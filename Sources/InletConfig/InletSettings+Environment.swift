@@ -1,0 +1,76 @@
+import Foundation
+
+extension InletSettings {
+    /// Reads the variables of CONTRACT.md "Running it" over the defaults. An empty variable
+    /// counts as unset. The CLI overlays flags by merging them into `env` under the same names
+    /// before calling this, so flags and variables are validated by the same code.
+    ///
+    /// - Throws: `SettingsError` listing every malformed value.
+    public static func fromEnvironment(_ env: [String: String]) throws(SettingsError) -> InletSettings {
+        var settings = InletSettings()
+        var problems: [SettingsError.Problem] = []
+        func value(_ name: String) -> String? {
+            guard let raw = env[name]?.trimmingCharacters(in: .whitespaces), !raw.isEmpty else { return nil }
+            return raw
+        }
+        func address(_ name: String) -> ListenAddress? {
+            guard let text = value(name) else { return nil }
+            guard let address = ListenAddress(parsing: text) else {
+                problems.append(.init(variable: name, message: "expected host:port (IPv6 as [host]:port), got '\(text)'"))
+                return nil
+            }
+            return address
+        }
+        func url(_ name: String, schemes: [String]) -> String? {
+            guard let text = value(name) else { return nil }
+            guard Self.isURL(text, schemes: schemes) else {
+                let expected = schemes.map { "\($0)://" }.joined(separator: " or ")
+                problems.append(.init(variable: name, message: "expected a \(expected) URL with a host"))
+                return nil
+            }
+            return text
+        }
+
+        if let listen = address("INLET_LISTEN") { settings.listen = listen }
+        if let admin = address("INLET_ADMIN_LISTEN") { settings.adminListen = admin }
+        if let cert = value("INLET_TLS_CERT") { settings.tlsCertPath = cert }
+        if let key = value("INLET_TLS_KEY") { settings.tlsKeyPath = key }
+        if let routes = value("INLET_ROUTES") { settings.routesDirectory = routes }
+        if let redis = url("INLET_REDIS_URL", schemes: ["redis", "rediss"]) { settings.redisURL = redis }
+        if let mongo = url("INLET_MONGO_URL", schemes: ["mongodb", "mongodb+srv"]) { settings.mongoURL = mongo }
+        settings.engineURL = url("INLET_ENGINE_URL", schemes: ["http", "https"])
+        settings.engineSecret = value("INLET_ENGINE_SECRET")
+        if let publicURL = url("INLET_PUBLIC_URL", schemes: ["https", "http"]) { settings.publicURL = publicURL }
+        if let region = value("INLET_REGION") {
+            if let parsed = Region(rawValue: region) {
+                settings.region = parsed
+            } else {
+                problems.append(.init(variable: "INLET_REGION", message: "unknown region '\(region)', expected one of \(Region.choices)"))
+            }
+        }
+        if value("INLET_ENGINE_URL") != nil, settings.engineSecret == nil {
+            problems.append(.init(
+                variable: "INLET_ENGINE_SECRET",
+                message: "must be set when INLET_ENGINE_URL is, triggers are always signed"))
+        }
+        guard problems.isEmpty else { throw SettingsError(problems: problems) }
+        return settings
+    }
+
+    /// Whether `text` is `scheme://host...` with one of `schemes`. Multi-host MongoDB URLs
+    /// (`host1,host2`) are accepted as libmongoc accepts them.
+    static func isURL(_ text: String, schemes: [String]) -> Bool {
+        guard let separator = text.range(of: "://") else { return false }
+        let scheme = text[..<separator.lowerBound].lowercased()
+        guard schemes.contains(scheme) else { return false }
+        var authority = text[separator.upperBound...].prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        if let at = authority.lastIndex(of: "@") { authority = authority[authority.index(after: at)...] }
+        guard !authority.isEmpty, !text.contains(where: \.isWhitespace) else { return false }
+        return authority.split(separator: ",", omittingEmptySubsequences: false).allSatisfy { host in
+            if host.hasPrefix("[") { return ListenAddress(parsing: String(host)) != nil || host.hasSuffix("]") }
+            let parts = host.split(separator: ":", omittingEmptySubsequences: false)
+            guard parts.count <= 2, let name = parts.first, !name.isEmpty else { return false }
+            return parts.count == 1 || Int(parts[1]).map { (1...65535).contains($0) } == true
+        }
+    }
+}
