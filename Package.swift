@@ -109,6 +109,7 @@ let package = Package(
         ], path: "Benchmarks/InletBench"),
 
         .testTarget(name: "NormalizeTests", dependencies: ["Normalize"]),
+        .testTarget(name: "ProviderTests", dependencies: ["InletAuth", "Normalize"]),
         .testTarget(name: "InletConfigTests", dependencies: ["InletConfig"]),
         .testTarget(name: "RedisClientTests", dependencies: [
             "RedisClient", .product(name: "NIOEmbedded", package: "swift-nio"),

@@ -1,0 +1,40 @@
+import InletModel
+
+/// A provider callback as received, before anything is parsed: signatures are computed over
+/// these exact bytes, so nothing here is normalised.
+public struct ProviderRequest: Sendable {
+    public var method: String
+    /// The request target: path and query, as received (`/v1/hooks/acme-twilio?x=1`).
+    public var path: String
+    public var headers: [(name: String, value: String)]
+    public var body: [UInt8]
+    /// `INLET_PUBLIC_URL`: the scheme and authority providers call, which Twilio signs.
+    public var publicURL: String
+
+    public init(method: String, path: String, headers: [(name: String, value: String)], body: [UInt8], publicURL: String) {
+        self.method = method
+        self.path = path
+        self.headers = headers
+        self.body = body
+        self.publicURL = publicURL
+    }
+
+    /// The first value of the header `name`, compared case-insensitively as HTTP field names are.
+    public func header(_ name: String) -> String? {
+        let wanted = name.lowercased()
+        return headers.first { $0.name.lowercased() == wanted }?.value
+    }
+
+    /// The query string's pairs, or `nil` when it is not valid form encoding.
+    public var queryItems: [(String, String)]? {
+        guard let mark = path.firstIndex(of: "?") else { return [] }
+        return FormURLEncoded.parse(path[path.index(after: mark)...])
+    }
+
+    /// The media type of `Content-Type` without parameters, lowercased.
+    var mediaType: String? {
+        guard let value = header("content-type") else { return nil }
+        let type = value.split(separator: ";", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+        return type.trimmingCharacters(in: .whitespaces).lowercased()
+    }
+}

@@ -1,0 +1,41 @@
+import Foundation
+import InletModel
+
+extension ProviderNormalizer {
+    /// Twilio's status words for SMS and WhatsApp messages (outbound, plus the inbound
+    /// `receiving`/`received`), and whether a failure in that state is final.
+    static let twilioStatuses: [String: (DeliveryStatus, permanent: Bool)] = [
+        "accepted": (.queued, false), "scheduled": (.queued, false), "queued": (.queued, false),
+        "sending": (.queued, false), "sent": (.sent, false), "delivered": (.delivered, false),
+        "undelivered": (.failed, true), "failed": (.failed, true), "read": (.read, false),
+        "receiving": (.queued, false), "received": (.delivered, false), "canceled": (.dropped, true),
+    ]
+
+    /// A status callback is a form: `MessageSid`, `MessageStatus`, `To`, `From`, `ErrorCode`...
+    /// It carries no event id and no timestamp, so the identity is message and status: Twilio
+    /// sends each status of a message once, and a retry repeats the same pair.
+    static func twilio(_ body: [UInt8]) throws(InletError) -> [DeliveryRecord] {
+        guard let pairs = FormURLEncoded.parse(body) else { throw malformed(.twilio, "body is not valid form encoding") }
+        var params = JSONObject()
+        for (name, value) in pairs where params[name] == nil { params.appendUnchecked(name, .string(value)) }
+        func field(_ name: String) -> String? { params[name]?.stringValue.flatMap { $0.isEmpty ? nil : $0 } }
+        guard let sid = field("MessageSid") ?? field("SmsSid") else { throw malformed(.twilio, "missing MessageSid") }
+        guard let word = field("MessageStatus") ?? field("SmsStatus") else { throw malformed(.twilio, "missing MessageStatus") }
+        guard let (status, permanent) = twilioStatuses[word.lowercased()] else { return [] }
+
+        let to = field("To")
+        let isWhatsApp = (to?.hasPrefix("whatsapp:") ?? false) || (field("From")?.hasPrefix("whatsapp:") ?? false)
+        var error: DeliveryRecord.Failure?
+        if let code = field("ErrorCode"), code != "0" {
+            error = .init(code: code, message: field("ErrorMessage"), permanent: permanent)
+        }
+        return [
+            DeliveryRecord(
+                provider: .twilio, channel: isWhatsApp ? .whatsapp : .sms, status: status, providerStatus: word,
+                providerMessageId: sid, recipient: to.map { $0.hasPrefix("whatsapp:") ? String($0.dropFirst("whatsapp:".count)) : $0 },
+                occurredAt: nil, error: error, metadata: nil, raw: .object(params), providerEventId: nil,
+                identity: sid + ":" + word.lowercased()
+            )
+        ]
+    }
+}

@@ -1,0 +1,21 @@
+import InletModel
+import Testing
+
+@Suite struct FormURLEncodedTests {
+    @Test func decodesPlusAndPercent() throws {
+        let pairs = try #require(FormURLEncoded.parse(Array("To=%2B1555+0100&Body=caf%C3%A9&empty=&flag".utf8)))
+        #expect(pairs.map(\.0) == ["To", "Body", "empty", "flag"])
+        #expect(pairs.map(\.1) == ["+1555 0100", "café", "", ""])
+    }
+
+    @Test func keepsOrderAndDuplicates() throws {
+        let pairs = try #require(FormURLEncoded.parse(Array("b=2&a=1&b=3&&".utf8)))
+        #expect(pairs.map(\.0) == ["b", "a", "b"])
+        #expect(pairs.map(\.1) == ["2", "1", "3"])
+    }
+
+    @Test(arguments: ["a=%", "a=%4", "a=%zz", "a=%FF", "%C3=1", "a=%C3%28"])
+    func refusesMalformedEscapesAndInvalidUTF8(_ input: String) {
+        #expect(FormURLEncoded.parse(Array(input.utf8)) == nil)
+    }
+}
