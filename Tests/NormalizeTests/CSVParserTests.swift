@@ -178,11 +178,71 @@ private func error(_ line: Int, _ column: Int?, _ message: String) -> CSVRecord 
         ])
     }
 
+    @Test func memoryStaysWithinOneRecordWhateverTheFileLooksLike() {
+        let limits = CSVParser.Limits(maxFieldBytes: 1_000, maxFieldsPerRow: 10, maxRecordBytes: 4_000)
+        let chunk = Array(String(repeating: "abc,\"\"x\n", count: 500).utf8)
+        for opening in ["\"", "", String(repeating: "x,", count: 9)] {
+            var parser = CSVParser(limits: limits)
+            var records: [CSVRecord] = []
+            Array(opening.utf8).withUnsafeBytes { parser.feed($0, into: &records) }
+            var largest = 0
+            for _ in 0..<200 {
+                chunk.withUnsafeBytes { parser.feed($0, into: &records) }
+                largest = max(largest, parser.bufferedByteCount)
+                records.removeAll()
+            }
+            #expect(largest <= limits.maxRecordBytes, "opening \(opening)")
+        }
+    }
+
+    /// Random bytes from the characters that matter, in random chunks: no trap, and the same
+    /// records however the stream is cut.
+    @Test func randomInputIsChunkingInvariant() {
+        var random = SplitMix64(seed: 0x1A2B_3C4D)
+        let alphabet: [UInt8] = [0x61, 0x62, 0x2C, 0x2C, 0x22, 0x22, 0x0D, 0x0A, 0xC3, 0xA9, 0xFF, 0xEF, 0xBB, 0xBF]
+        let limits = CSVParser.Limits(maxFieldBytes: 6, maxFieldsPerRow: 5, maxRecordBytes: 20)
+        for _ in 0..<500 {
+            let length = Int(random.next() % 64)
+            let bytes = (0..<length).map { _ in alphabet[Int(random.next() % UInt64(alphabet.count))] }
+            let whole = parse(bytes, limits: limits)
+            var cuts: [Int] = []
+            var position = 0
+            while position < length {
+                position += 1 + Int(random.next() % 8)
+                if position < length { cuts.append(position) }
+            }
+            #expect(parse(bytes, cuts: cuts, limits: limits) == whole, "input \(bytes), cuts \(cuts)")
+            #expect(parse(bytes, cuts: Array(0..<length), limits: limits) == whole, "input \(bytes)")
+            let lines = whole.map { record -> Int in
+                switch record {
+                case .row(let row): return row.line
+                case .error(let error): return error.line
+                }
+            }
+            #expect(lines == lines.sorted() && Set(lines).count == lines.count, "input \(bytes)")
+        }
+    }
+
     @Test func finishLeavesTheParserReadyForANewStream() {
         var parser = CSVParser()
         let first = Array("\"open".utf8).withUnsafeBytes { parser.feed($0) } + parser.finish()
         let second = Array("\u{FEFF}x,y".utf8).withUnsafeBytes { parser.feed($0) } + parser.finish()
         #expect(first == [error(1, 1, "quoted field is not closed before the end of the file")])
         #expect(second == [row(1, "x", "y")])
+    }
+}
+
+/// A small deterministic generator, so a failing random case can be replayed.
+private struct SplitMix64 {
+    var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }

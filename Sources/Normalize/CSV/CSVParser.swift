@@ -71,6 +71,11 @@ public struct CSVParser: Sendable {
         self.limits = limits
     }
 
+    /// The bytes held for the record being read; what the memory bound is about.
+    var bufferedByteCount: Int {
+        fields.reduce(field.count) { $0 + $1.utf8.count }
+    }
+
     /// Reads `bytes` and appends every record they complete to `records`.
     public mutating func feed(_ bytes: UnsafeRawBufferPointer, into records: inout [CSVRecord]) {
         var index = 0
