@@ -109,7 +109,12 @@ let package = Package(
         ], path: "Benchmarks/InletBench"),
 
         .testTarget(name: "NormalizeTests", dependencies: ["Normalize"]),
-        .testTarget(name: "ProviderTests", dependencies: ["InletAuth", "Normalize"]),
+        .testTarget(name: "ProviderTests", dependencies: [
+            "InletAuth", "Normalize",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "_CryptoExtras", package: "swift-crypto"),
+            .product(name: "X509", package: "swift-certificates"),
+        ]),
         .testTarget(name: "InletConfigTests", dependencies: ["InletConfig"]),
         .testTarget(name: "RedisClientTests", dependencies: [
             "RedisClient", .product(name: "NIOEmbedded", package: "swift-nio"),
