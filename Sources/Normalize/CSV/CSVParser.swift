@@ -1,12 +1,21 @@
 /// A streaming RFC 4180 reader: bytes in, in chunks split anywhere, records out.
 ///
 /// ```
-///            ,                    "                     "
-///   ┌──── fieldStart ──────────► quoted ◄──────────► quoteInQuoted ── , CR LF ──► fieldStart
-///   │        │ other                                   │ other
-///   │        ▼                                         ▼
-///   │     unquoted ── " ──────────────────────────►  skipLine ── CR LF ──► fieldStart (error emitted)
-///   └─ , CR LF ◄┘
+/// state          byte        next state
+/// fieldStart     "           quoted
+///                ,           fieldStart     (field ends)
+///                CR / LF     fieldStart     (record ends; a blank line is skipped)
+///                other       unquoted
+/// unquoted       ,           fieldStart     (field ends)
+///                CR / LF     fieldStart     (record ends)
+///                "           skipLine       (error)
+/// quoted         "           quoteInQuoted
+///                other       quoted         (CR and LF are data, and count lines)
+/// quoteInQuoted  "           quoted         (a doubled quote: one " of data)
+///                ,           fieldStart     (field ends)
+///                CR / LF     fieldStart     (record ends)
+///                other       skipLine       (error)
+/// skipLine       CR / LF     fieldStart     (the error is the record)
 /// ```
 ///
 /// It is an I/O-free state machine: the importer feeds it request body chunks and gets back the
