@@ -1,0 +1,50 @@
+import Foundation
+import InletModel
+import MongoStore
+import NIOCore
+import NIOPosix
+import Testing
+
+@Suite("MongoStore API keys")
+struct MongoStoreKeyTests {
+    @Test func createLookupRevoke() async throws {
+        let eventLoop = MultiThreadedEventLoopGroup.singleton.next()
+        try await MongoStoreTests.withStore { (store: MongoStore) async throws in
+            let keys = APIKeyStore(store: store)
+            let cache = APIKeyCache(store: store, ttl: .milliseconds(200), negativeTTL: .milliseconds(200))
+            let rawKey = try await keys.create(tenantId: "acme", sourceId: "acme-web")
+            #expect(rawKey.hasPrefix("ik_") && rawKey.count > 40)
+
+            let found = try #require(try await cache.lookup(rawKey, on: eventLoop).get())
+            #expect(found.tenantId == "acme")
+            #expect(found.sourceId == "acme-web")
+            #expect(rawKey.hasPrefix(found.prefix))
+            #expect(try await cache.lookup(rawKey + "x", on: eventLoop).get() == nil)
+
+            let documents = try await store.find(Collections.apiKeys, filter: [:])
+            #expect(documents.count == 1)
+            for document in documents {
+                for (_, value) in document {
+                    if case .string(let text) = value { #expect(!text.contains(String(rawKey.dropFirst(Self.visible)))) }
+                }
+                #expect(document["hash"] == .string(APIKeyStore.hash(rawKey)))
+            }
+
+            let listed = try await keys.list(tenantId: "acme")
+            #expect(listed.map(\.prefix) == [found.prefix])
+            #expect(try await keys.list(tenantId: "globex").isEmpty)
+
+            #expect(try await keys.revoke(prefix: found.prefix) == 1)
+            #expect(try await keys.list(tenantId: nil).first?.isRevoked == true)
+            var answer: APIKeyRecord? = found
+            for _ in 0..<50 where answer != nil {
+                try await Task.sleep(for: .milliseconds(100))
+                answer = try await cache.lookup(rawKey, on: eventLoop).get()
+            }
+            #expect(answer == nil)
+        }
+    }
+
+    /// Characters of the key that the stored prefix may show; the rest must appear nowhere.
+    static let visible = APIKeyStore.prefixLength
+}

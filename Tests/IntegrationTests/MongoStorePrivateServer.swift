@@ -1,0 +1,69 @@
+import Foundation
+import MongoStore
+import NIOCore
+import NIOPosix
+
+/// A SecantusDB of a test's own, on a free loopback port: for tests that arm server-wide
+/// failpoints or kill the server, which must never touch the shared instance.
+final class MongoStorePrivateServer: @unchecked Sendable {
+    let port: Int
+    private var process: Process?
+
+    var url: String { "mongodb://127.0.0.1:\(port)" }
+
+    func url(database: String) -> String { "\(url)/\(database)" }
+
+    init() async throws {
+        port = try await Self.freePort()
+        try await start()
+    }
+
+    static var executable: String {
+        if let path = ProcessInfo.processInfo.environment["INLET_SECANTUSD"] { return path }
+        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        return repository.appendingPathComponent(".venv/bin/secantusd-py").path
+    }
+
+    /// Starts (or restarts, on the same port) and waits until it answers `ping`.
+    func start() async throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.executable)
+        process.arguments = [
+            "--host", "127.0.0.1", "--port", String(port), "--storage-path", ":memory:", "--enable-test-commands",
+            "--log-level", "WARNING",
+        ]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        self.process = process
+        let probe = try MongoStore(url: url(database: "probe"))
+        var answered = false
+        for _ in 0..<40 where !answered {
+            answered = (try? await probe.ping()) != nil
+            if !answered { try await Task.sleep(for: .milliseconds(250)) }
+        }
+        try await probe.shutdown()
+        guard !answered else { return }
+        throw MongoStoreError(code: .unavailable, message: "private SecantusDB on port \(port) did not start")
+    }
+
+    /// Kills the server at once (SIGKILL), as a crash would.
+    func kill() {
+        guard let process, process.isRunning else { return }
+        Foundation.kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        self.process = nil
+    }
+
+    deinit {
+        kill()
+    }
+
+    private static func freePort() async throws -> Int {
+        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .bind(host: "127.0.0.1", port: 0).get()
+        let port = channel.localAddress?.port ?? 0
+        try await channel.close()
+        return port
+    }
+}
