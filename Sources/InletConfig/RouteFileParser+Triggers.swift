@@ -10,19 +10,20 @@ extension RouteFileParser {
         "complained", "unsubscribed",
     ]
 
-    /// Parses one entry of `triggers` into a compiled rule and the line of its id.
-    mutating func parseTrigger(_ node: Node, tenant: String?) -> (TriggerRule, Int)? {
-        guard let map = mapping(node, what: "a trigger") else { return nil }
+    /// Parses one entry of `triggers` into a compiled rule; returns the id with its line even
+    /// when the rest is wrong, so duplicate ids are still found.
+    mutating func parseTrigger(_ node: Node, tenant: String?) -> (TriggerRule?, (id: String, line: Int)?) {
+        guard let map = mapping(node, what: "a trigger") else { return (nil, nil) }
         let errorsBefore = errors.count
         checkKeys(map, allowed: ["id", "when", "campaign"], in: "a trigger")
         let id = requiredIdentifier(map, key: "id", in: "a trigger")
         let name = id.map { "trigger '\($0.id)'" } ?? "a trigger"
         let campaign = required(map, key: "campaign", in: name).flatMap { scalarString($0, what: "'campaign' of \(name)") }
         let when = required(map, key: "when", in: name).flatMap { parseWhen($0, in: name) }
-        guard errors.count == errorsBefore, let id, let campaign, let when, let tenant else { return nil }
+        guard errors.count == errorsBefore, let id, let campaign, let when, let tenant else { return (nil, id) }
         let rule = TriggerRule(
             id: id.id, tenantId: tenant, appliesTo: when.document, campaign: campaign, conditions: when.conditions)
-        return (rule, id.line)
+        return (rule, id)
     }
 
     private mutating func parseWhen(_ node: Node, in name: String) -> (document: TriggerRule.Document, conditions: [TriggerCondition])? {

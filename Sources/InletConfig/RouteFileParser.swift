@@ -45,12 +45,13 @@ struct RouteFileParser {
         if let triggersNode = top["triggers"], let items = sequence(triggersNode, what: "'triggers'") {
             var seen: [String: Int] = [:]
             for item in items {
-                guard let (rule, line) = parseTrigger(item, tenant: tenant?.id) else { continue }
-                if let first = seen[rule.id] {
-                    report(line, "duplicate trigger id '\(rule.id)', first defined on line \(first)")
+                let (rule, id) = parseTrigger(item, tenant: tenant?.id)
+                guard let id else { continue }
+                if let first = seen[id.id] {
+                    report(id.line, "duplicate trigger id '\(id.id)', first defined on line \(first)")
                 } else {
-                    seen[rule.id] = line
-                    triggers.append(rule)
+                    seen[id.id] = id.line
+                    if let rule { triggers.append(rule) }
                 }
             }
         }

@@ -19,6 +19,10 @@ public struct TriggerCondition: Sendable, Hashable {
     /// Why an operand does not suit its operator, for a `file:line` message.
     public struct InvalidOperand: Error, Sendable, Hashable {
         public var message: String
+
+        public init(message: String) {
+            self.message = message
+        }
     }
 
     enum Test: Sendable, Hashable {
