@@ -1,0 +1,222 @@
+import InletModel
+import Testing
+
+@Suite struct JSONParserTests {
+    struct Valid: Sendable, CustomTestStringConvertible {
+        var input: [UInt8]
+        var expected: JSONValue
+        var testDescription: String { String(decoding: input, as: UTF8.self) }
+
+        init(_ text: String, _ expected: JSONValue) {
+            input = Array(text.utf8)
+            self.expected = expected
+        }
+    }
+
+    struct Invalid: Sendable, CustomTestStringConvertible {
+        var input: [UInt8]
+        var code: String
+        var testDescription: String { "\(code): \(input.prefix(40).map { String($0, radix: 16) }.joined(separator: " "))" }
+
+        init(_ text: String, _ code: String) {
+            input = Array(text.utf8)
+            self.code = code
+        }
+
+        init(bytes: [UInt8], _ code: String) {
+            input = bytes
+            self.code = code
+        }
+    }
+
+    static let valid: [Valid] = [
+        Valid("null", .null),
+        Valid("true", true),
+        Valid(" false ", false),
+        Valid("0", 0),
+        Valid("-0", 0),
+        Valid("-0.0", .double(-0.0)),
+        Valid("42", 42),
+        Valid("-17", -17),
+        Valid("9223372036854775807", .int(.max)),
+        Valid("-9223372036854775808", .int(.min)),
+        Valid("9223372036854775808", .double(9.223372036854775808e18)),
+        Valid("-9223372036854775809", .double(-9.223372036854775809e18)),
+        Valid("123456789012345678901234567890", .double(1.2345678901234568e29)),
+        Valid("1.5", 1.5),
+        Valid("1e3", .double(1000)),
+        Valid("1E+2", .double(100)),
+        Valid("2.5e-3", .double(0.0025)),
+        Valid("1e-400", .double(0)),
+        Valid("1.7976931348623157e308", .double(.greatestFiniteMagnitude)),
+        Valid(#""""#, ""),
+        Valid(#""plain ascii""#, "plain ascii"),
+        Valid(#""caf\u00e9 \u20ac \ud83d\ude00""#, "café € 😀"),
+        Valid(#""\"\\\/\b\f\n\r\t""#, "\"\\/\u{8}\u{C}\n\r\t"),
+        Valid(#""\u0000""#, "\u{0}"),
+        Valid("\"héllo 世界 😀\"", "héllo 世界 😀"),
+        Valid("\"\u{7F}\"", "\u{7F}"),
+        Valid("[]", []),
+        Valid("{}", [:]),
+        Valid(" \t\r\n[ 1 , \"a\" , null ] \n", [1, "a", nil]),
+        Valid(#"{"b":1,"a":{"c":[true]}}"#, ["b": 1, "a": ["c": [true]]]),
+        Valid(#"{"a":1,"A":2}"#, ["a": 1, "A": 2]),
+        Valid(String(repeating: "[", count: 64) + String(repeating: "]", count: 64),
+              (0..<63).reduce(JSONValue.array([])) { inner, _ in .array([inner]) }),
+    ]
+
+    static let invalid: [Invalid] = [
+        Invalid("", "syntax"),
+        Invalid("   ", "syntax"),
+        Invalid("nul", "syntax"),
+        Invalid("True", "syntax"),
+        Invalid("nulll", "syntax"),
+        Invalid("01", "syntax"),
+        Invalid("-01", "syntax"),
+        Invalid("+1", "syntax"),
+        Invalid("1.", "syntax"),
+        Invalid(".5", "syntax"),
+        Invalid("1e", "syntax"),
+        Invalid("1e+", "syntax"),
+        Invalid("-", "syntax"),
+        Invalid("NaN", "syntax"),
+        Invalid("Infinity", "syntax"),
+        Invalid("0x10", "syntax"),
+        Invalid("1e400", "number_out_of_range"),
+        Invalid("-1e400", "number_out_of_range"),
+        Invalid(String(repeating: "9", count: 400), "number_out_of_range"),
+        Invalid("0." + String(repeating: "0", count: 2_000) + "1", "number_out_of_range"),
+        Invalid("[1,]", "syntax"),
+        Invalid(#"{"a":1,}"#, "syntax"),
+        Invalid("[1 2]", "syntax"),
+        Invalid("[", "syntax"),
+        Invalid("]", "syntax"),
+        Invalid(#"{"a" 1}"#, "syntax"),
+        Invalid("{a:1}", "syntax"),
+        Invalid("{'a':1}", "syntax"),
+        Invalid(#"{"a":1"#, "syntax"),
+        Invalid(#"{"a":1} x"#, "syntax"),
+        Invalid("1 2", "syntax"),
+        Invalid("[] []", "syntax"),
+        Invalid(#""unterminated"#, "syntax"),
+        Invalid(#""\"#, "syntax"),
+        Invalid(#"{"a":1,"a":2}"#, "duplicate_key"),
+        Invalid(#"{"x":{"a":1,"b":2,"a":3}}"#, "duplicate_key"),
+        Invalid(#"{"caf\u00e9":1,"café":2}"#, "duplicate_key"),
+        Invalid("\"a\tb\"", "control_character"),
+        Invalid("\"a\nb\"", "control_character"),
+        Invalid("\"\u{1F}\"", "control_character"),
+        Invalid(#""\x41""#, "invalid_escape"),
+        Invalid(#""\u12""#, "invalid_escape"),
+        Invalid(#""\u12G4""#, "invalid_escape"),
+        Invalid(#""\ud800""#, "invalid_escape"),
+        Invalid(#""\udc00""#, "invalid_escape"),
+        Invalid(#""\ud800\u0041""#, "invalid_escape"),
+        Invalid(#""\ud800\n""#, "invalid_escape"),
+        Invalid(#""\ude00\ud83d""#, "invalid_escape"),
+        Invalid(bytes: [0x22, 0xFF, 0x22], "invalid_utf8"),
+        Invalid(bytes: [0x22, 0x80, 0x22], "invalid_utf8"),
+        Invalid(bytes: [0x22, 0xC0, 0xAF, 0x22], "invalid_utf8"),
+        Invalid(bytes: [0x22, 0xC1, 0xBF, 0x22], "invalid_utf8"),
+        Invalid(bytes: [0x22, 0xE0, 0x80, 0xAF, 0x22], "invalid_utf8"),
+        Invalid(bytes: [0x22, 0xF0, 0x80, 0x80, 0xAF, 0x22], "invalid_utf8"),
+        Invalid(bytes: [0x22, 0xED, 0xA0, 0x80, 0x22], "invalid_utf8"),
+        Invalid(bytes: [0x22, 0xED, 0xBF, 0xBF, 0x22], "invalid_utf8"),
+        Invalid(bytes: [0x22, 0xF4, 0x90, 0x80, 0x80, 0x22], "invalid_utf8"),
+        Invalid(bytes: [0x22, 0xF5, 0x80, 0x80, 0x80, 0x22], "invalid_utf8"),
+        Invalid(bytes: [0x22, 0xE2, 0x82, 0x22], "invalid_utf8"),
+        Invalid(bytes: [0x22, 0xE2, 0x82], "invalid_utf8"),
+        Invalid(bytes: [0x22, 0xC3], "invalid_utf8"),
+        Invalid(bytes: [0x22, 0x5C, 0x6E, 0xC3, 0x28, 0x22], "invalid_utf8"),
+        Invalid(bytes: [0xEF, 0xBB, 0xBF, 0x7B, 0x7D], "syntax"),
+        Invalid(bytes: [0x7B, 0xC3, 0xA9, 0x7D], "syntax"),
+        Invalid(String(repeating: "[", count: 65) + String(repeating: "]", count: 65), "too_deep"),
+        Invalid(String(repeating: "[", count: 1_000), "too_deep"),
+        Invalid(String(repeating: #"{"a":"#, count: 1_000), "too_deep"),
+        Invalid(String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000), "too_deep"),
+    ]
+
+    @Test(arguments: valid)
+    func acceptsValidJSON(_ testCase: Valid) throws {
+        let value = try JSONParser.parse(testCase.input)
+        #expect(value == testCase.expected)
+    }
+
+    @Test(arguments: invalid)
+    func rejectsInvalidJSON(_ testCase: Invalid) {
+        let error = #expect(throws: JSONParseError.self) { try JSONParser.parse(testCase.input) }
+        #expect(error?.code == testCase.code)
+    }
+
+    @Test func keepsKeyOrder() throws {
+        let value = try JSONParser.parse(#"{"z":1,"a":2,"m":3}"#)
+        #expect(value.objectValue?.keys == ["z", "a", "m"])
+    }
+
+    @Test func signOfNegativeZeroDoubleSurvives() throws {
+        let value = try JSONParser.parse("-0.0")
+        guard case .double(let number) = value else {
+            Issue.record("expected a double, got \(value)")
+            return
+        }
+        #expect(number.sign == .minus)
+    }
+
+    @Test func reportsTheOffsetOfTheProblem() {
+        let error = #expect(throws: JSONParseError.self) { try JSONParser.parse(#"{"a":1,"a":2}"#) }
+        #expect(error == JSONParseError(code: "duplicate_key", message: "duplicate key \"a\"", offset: 7))
+    }
+
+    @Test func findsDuplicatesInLargeObjects() {
+        let members = (0..<1_000).map { "\"k\($0)\":\($0)" } + ["\"k500\":0"]
+        let text = "{" + members.joined(separator: ",") + "}"
+        #expect(throws: JSONParseError.self) { try JSONParser.parse(text) }
+    }
+
+    @Test func largeObjectWithoutDuplicatesParses() throws {
+        let members = (0..<1_000).map { "\"k\($0)\":\($0)" }
+        let value = try JSONParser.parse("{" + members.joined(separator: ",") + "}")
+        #expect(value.objectValue?.count == 1_000)
+        #expect(value["k999"] == 999)
+    }
+
+    @Test func depthLimitIsConfigurable() throws {
+        let nested = "[[[1]]]"
+        #expect(throws: JSONParseError.self) { try JSONParser.parse(nested, limits: .init(maxDepth: 2)) }
+        #expect(try JSONParser.parse(nested, limits: .init(maxDepth: 3)) == [[[1]]])
+    }
+
+    @Test func depthLimitHasAHardCeiling() {
+        let text = String(repeating: "[", count: 600) + String(repeating: "]", count: 600)
+        let error = #expect(throws: JSONParseError.self) { try JSONParser.parse(text, limits: .init(maxDepth: 1_000_000)) }
+        #expect(error?.code == "too_deep")
+    }
+
+    @Test func parsesFromARawBufferAndANonContiguousSequence() throws {
+        let bytes = Array(#"{"a":[1,2]}"#.utf8)
+        let fromBuffer = try bytes.withUnsafeBytes { buffer in try JSONParser.parse(buffer) }
+        let fromSequence = try JSONParser.parse(bytes.lazy.map { $0 })
+        #expect(fromBuffer == ["a": [1, 2]])
+        #expect(fromSequence == fromBuffer)
+    }
+
+    @Test func everyTruncationOfAValidDocumentIsRejectedWithoutCrashing() {
+        let document = Array(#"{"a":[1,-2.5e3,"x\u00e9y",true,null,{"b":"😀"}],"c":false}"#.utf8)
+        for length in 0..<document.count {
+            #expect(throws: JSONParseError.self) { try JSONParser.parse(Array(document[0..<length])) }
+        }
+    }
+
+    @Test func everySingleByteCorruptionIsHandled() {
+        let document = Array(#"{"a":[1,-2.5e3,"x\u00e9y",true,null,{"b":"😀"}],"c":false}"#.utf8)
+        var failures = 0
+        for position in document.indices {
+            for replacement: UInt8 in [0x00, 0x22, 0x5C, 0x7B, 0x5D, 0x80, 0xC0, 0xFF] {
+                var corrupted = document
+                corrupted[position] = replacement
+                if (try? JSONParser.parse(corrupted)) == nil { failures += 1 }
+            }
+        }
+        #expect(failures > document.count)
+    }
+}
