@@ -27,6 +27,31 @@ public enum JSONParser {
         return try reader.parseDocument()
     }
 
+    /// Parses like `parse(_:limits:)` and also records the byte length, as sent, of each element
+    /// of the array that is the top-level object's `member` (Segment's `batch`). Per-event size
+    /// limits can then be checked without serialising every event again.
+    public static func parse(
+        _ bytes: UnsafeRawBufferPointer, limits: Limits = .init(), measuringElementsOf member: String, elementLengths: inout [Int]
+    ) throws(JSONParseError) -> JSONValue {
+        var reader = Reader(bytes: bytes.assumingMemoryBound(to: UInt8.self), limits: limits)
+        reader.measuredMember = member
+        defer { elementLengths = reader.elementLengths }
+        return try reader.parseDocument()
+    }
+
+    public static func parse(
+        _ bytes: [UInt8], limits: Limits = .init(), measuringElementsOf member: String, elementLengths: inout [Int]
+    ) throws(JSONParseError) -> JSONValue {
+        var lengths: [Int] = []
+        let result: Result<JSONValue, JSONParseError> = bytes.withUnsafeBytes { buffer in
+            Result { () throws(JSONParseError) in
+                try parse(buffer, limits: limits, measuringElementsOf: member, elementLengths: &lengths)
+            }
+        }
+        elementLengths = lengths
+        return try result.get()
+    }
+
     public static func parse(_ bytes: [UInt8], limits: Limits = .init()) throws(JSONParseError) -> JSONValue {
         let result: Result<JSONValue, JSONParseError> = bytes.withUnsafeBytes { buffer in
             Result { () throws(JSONParseError) in try parse(buffer, limits: limits) }
@@ -59,6 +84,11 @@ extension JSONParser {
         var depth = 0
         /// Reused for strings with escapes, so only the final `String` is allocated.
         var scratch: [UInt8] = []
+        /// The top-level member whose array elements are measured, if any.
+        var measuredMember: String?
+        /// Set between reading `measuredMember`'s key and entering its value.
+        var measureNextArray = false
+        var elementLengths: [Int] = []
 
         init(bytes: UnsafeBufferPointer<UInt8>, limits: Limits) {
             self.bytes = bytes
@@ -145,7 +175,9 @@ extension JSONParser {
                 }
                 index += 1
                 skipWhitespace()
+                measureNextArray = depth == 1 && measuredMember == key
                 object.appendUnchecked(key, try parseValue())
+                measureNextArray = false
                 skipWhitespace()
                 guard index < bytes.count else { throw .syntax("unterminated object", at: index) }
                 switch bytes[index] {
@@ -168,6 +200,8 @@ extension JSONParser {
 
         mutating func parseArray() throws(JSONParseError) -> JSONValue {
             try enterContainer()
+            let measuring = measureNextArray
+            measureNextArray = false
             var elements: [JSONValue] = []
             skipWhitespace()
             if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
@@ -176,7 +210,9 @@ extension JSONParser {
                 return .array(elements)
             }
             while true {
+                let elementStart = index
                 elements.append(try parseValue())
+                if measuring { elementLengths.append(index - elementStart) }
                 skipWhitespace()
                 guard index < bytes.count else { throw .syntax("unterminated array", at: index) }
                 switch bytes[index] {

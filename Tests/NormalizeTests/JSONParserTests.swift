@@ -219,4 +219,54 @@ import Testing
         }
         #expect(failures > document.count)
     }
+
+    @Test func measuresTheElementsOfTheNamedTopLevelArrayAsSent() throws {
+        let text = #"{"context":{"batch":[1,2]},"batch":[ {"a":1} ,"xy",[[3]],  4.5 ],"sentAt":null}"#
+        var lengths: [Int] = []
+        let value = try JSONParser.parse(Array(text.utf8), measuringElementsOf: "batch", elementLengths: &lengths)
+        #expect(lengths == [7, 4, 5, 3])
+        #expect(value == (try JSONParser.parse(text)))
+    }
+
+    @Test func measuresNothingWhenTheMemberIsNotAnArray() throws {
+        var lengths: [Int] = [99]
+        _ = try JSONParser.parse(Array(#"{"batch":{"x":[1,2]},"other":[1]}"#.utf8), measuringElementsOf: "batch", elementLengths: &lengths)
+        #expect(lengths == [])
+    }
+
+    /// A deterministic generator, so a failure here reproduces.
+    struct SplitMix64: RandomNumberGenerator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    @Test func randomMutationsNeverCrashAndValidResultsRoundTrip() throws {
+        let seed = Array(#"{"batch":[{"type":"track","event":"E\u00e9","properties":{"n":-1.5e-3,"ok":[true,null,12]}}],"sentAt":"x"}"#.utf8)
+        let alphabet = Array(#"{}[]":,\-+.eE0123456789truefalsnu "#.utf8) + [0x00, 0x1F, 0x7F, 0x80, 0xBF, 0xC3, 0xED, 0xF0, 0xFF]
+        var generator = SplitMix64(state: 0x1A2B_3C4D)
+        var parsed = 0
+        for _ in 0..<3_000 {
+            var bytes = seed
+            for _ in 0..<Int.random(in: 1...4, using: &generator) {
+                let position = Int.random(in: 0..<bytes.count, using: &generator)
+                let byte = alphabet.randomElement(using: &generator) ?? 0
+                switch Int.random(in: 0..<3, using: &generator) {
+                case 0: bytes[position] = byte
+                case 1: bytes.insert(byte, at: position)
+                default: if bytes.count > 1 { bytes.remove(at: position) }
+                }
+            }
+            if let value = try? JSONParser.parse(bytes) {
+                parsed += 1
+                #expect(try JSONParser.parse(value.jsonBytes()) == value)
+            }
+        }
+        #expect(parsed > 0)
+    }
 }

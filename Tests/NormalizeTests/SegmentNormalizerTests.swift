@@ -312,4 +312,26 @@ import Testing
         #expect(SegmentEndpoint(pathComponent: "Track") == nil)
         #expect(SegmentEndpoint.allCases.allSatisfy { SegmentEndpoint(pathComponent: $0.rawValue) == $0 })
     }
+
+    @Test func sizesRecordedByTheParserDecideTooLarge() throws {
+        // Whitespace counts: the limit is on what the client sent, not on our re-encoding.
+        let padded = #"{"type":"track","userId":"u","event":"E"}"#.replacingOccurrences(of: ",", with: String(repeating: " ", count: 30) + ",")
+        let text = #"{"batch":[{"type":"track","userId":"u","event":"E"},"# + padded + "]}"
+        var lengths: [Int] = []
+        let body = try JSONParser.parse(Array(text.utf8), measuringElementsOf: "batch", elementLengths: &lengths)
+        let limits = EventLimits(maxEventBytes: 60)
+        let measured = try SegmentNormalizer.normalize(
+            body: body, endpoint: .batch, context: SegmentFixture.context, limits: limits, eventSizes: lengths)
+        #expect(measured.accepted.map(\.index) == [0])
+        #expect(measured.rejected.map(\.code) == ["too_large"])
+        let reencoded = try SegmentNormalizer.normalize(body: body, endpoint: .batch, context: SegmentFixture.context, limits: limits)
+        #expect(reencoded.accepted.count == 2)
+    }
+
+    @Test func singleEventSizeIsTheBodyLength() throws {
+        let body = try JSONParser.parse(#"{"userId":"u","event":"E"}"#)
+        let batch = try SegmentNormalizer.normalize(
+            body: body, endpoint: .track, context: SegmentFixture.context, limits: .init(maxEventBytes: 100), eventSizes: [101])
+        #expect(batch.rejected.map(\.code) == ["too_large"])
+    }
 }

@@ -8,8 +8,13 @@ import InletModel
 /// a whole are thrown as `InletError`; problems with one event reject only that event, as
 /// Segment does, so one bad event does not cost a client its whole batch.
 public enum SegmentNormalizer {
+    /// `eventSizes` are the events' byte lengths as sent: the body's length for single-event
+    /// endpoints, `JSONParser.parse(_:measuringElementsOf: "batch", elementLengths:)`'s for
+    /// batches. Without them (or when their count does not match), each event is measured by
+    /// serialising it, which costs about as much as parsing it again.
     public static func normalize(
-        body: JSONValue, endpoint: SegmentEndpoint, context: EventContext, limits: EventLimits = .init()
+        body: JSONValue, endpoint: SegmentEndpoint, context: EventContext, limits: EventLimits = .init(),
+        eventSizes: [Int]? = nil
     ) throws(InletError) -> SegmentBatch {
         guard case .object(let root) = body else {
             throw .badRequest("invalid_body", "the body must be a JSON object")
@@ -19,7 +24,10 @@ public enum SegmentNormalizer {
 
         if let forcedType = endpoint.eventType {
             let shared = Shared(context: nil, sentAt: nil)
-            append(root, index: 0, type: forcedType, shared: shared, context: context, limits: limits, scratch: &scratch, to: &batch)
+            let size = eventSizes?.count == 1 ? eventSizes?.first : nil
+            append(
+                root, index: 0, type: forcedType, size: size, shared: shared, context: context, limits: limits,
+                scratch: &scratch, to: &batch)
             return batch
         }
 
@@ -30,6 +38,7 @@ public enum SegmentNormalizer {
             throw .tooLarge("a batch holds at most \(limits.maxBatchEvents) events, this one has \(events.count)")
         }
         let shared = try Shared(root)
+        let sizes = eventSizes?.count == events.count ? eventSizes : nil
         batch.accepted.reserveCapacity(events.count)
         for (index, element) in events.enumerated() {
             guard case .object(let event) = element else {
@@ -39,18 +48,21 @@ public enum SegmentNormalizer {
             if batch.writeKey == nil, let key = event["writeKey"]?.stringValue, !key.isEmpty {
                 batch.writeKey = key
             }
-            append(event, index: index, type: nil, shared: shared, context: context, limits: limits, scratch: &scratch, to: &batch)
+            append(
+                event, index: index, type: nil, size: sizes?[index], shared: shared, context: context, limits: limits,
+                scratch: &scratch, to: &batch)
         }
         return batch
     }
 
     static func append(
-        _ event: JSONObject, index: Int, type: SegmentEventType?, shared: Shared, context: EventContext,
+        _ event: JSONObject, index: Int, type: SegmentEventType?, size: Int?, shared: Shared, context: EventContext,
         limits: EventLimits, scratch: inout [UInt8], to batch: inout SegmentBatch
     ) {
         do throws(Rejection) {
             let normalized = try normalizeEvent(
-                event, index: index, forcedType: type, shared: shared, context: context, limits: limits, scratch: &scratch)
+                event, index: index, forcedType: type, size: size, shared: shared, context: context, limits: limits,
+                scratch: &scratch)
             batch.accepted.append(normalized)
         } catch {
             batch.rejected.append(EventRejection(index: index, code: error.code, message: error.message))
@@ -98,13 +110,19 @@ public enum SegmentNormalizer {
     }
 
     static func normalizeEvent(
-        _ event: JSONObject, index: Int, forcedType: SegmentEventType?, shared: Shared, context: EventContext,
+        _ event: JSONObject, index: Int, forcedType: SegmentEventType?, size: Int?, shared: Shared, context: EventContext,
         limits: EventLimits, scratch: inout [UInt8]
     ) throws(Rejection) -> NormalizedEvent {
-        scratch.removeAll(keepingCapacity: true)
-        event.writeJSON(into: &scratch)
-        guard scratch.count <= limits.maxEventBytes else {
-            throw Rejection("too_large", "the event is \(scratch.count) bytes, the limit is \(limits.maxEventBytes)")
+        let eventBytes: Int
+        if let size {
+            eventBytes = size
+        } else {
+            scratch.removeAll(keepingCapacity: true)
+            event.writeJSON(into: &scratch)
+            eventBytes = scratch.count
+        }
+        guard eventBytes <= limits.maxEventBytes else {
+            throw Rejection("too_large", "the event is \(eventBytes) bytes, the limit is \(limits.maxEventBytes)")
         }
 
         let type: SegmentEventType
