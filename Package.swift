@@ -59,6 +59,7 @@ let package = Package(
         .target(name: "RateLimit", dependencies: [
             "RedisClient", "InletModel",
             .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
         ]),
@@ -117,7 +118,7 @@ let package = Package(
         ]),
         .testTarget(name: "InletConfigTests", dependencies: ["InletConfig"]),
         .testTarget(name: "RedisClientTests", dependencies: [
-            "RedisClient", .product(name: "NIOEmbedded", package: "swift-nio"),
+            "RedisClient", "RateLimit", .product(name: "NIOEmbedded", package: "swift-nio"),
         ]),
         .testTarget(name: "IntegrationTests", dependencies: [
             "InletServer",

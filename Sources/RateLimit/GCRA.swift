@@ -1,0 +1,57 @@
+import InletModel
+
+/// The Generic Cell Rate Algorithm for one policy, as pure arithmetic on microseconds.
+///
+/// A key's whole state is one number, its theoretical arrival time (TAT): when the bucket would
+/// be empty again. A request of `cost` events pushes the TAT by `cost × interval` and is allowed if
+/// the TAT stays within `tolerance = burst × interval` of now. The Lua script in `RateLimiter`
+/// does the same arithmetic in Redis; this type is the in-process fallback and its reference.
+public struct GCRA: Sendable, Hashable {
+    public struct Outcome: Sendable, Hashable {
+        public var allowed: Bool
+        /// Events that could still be sent right now.
+        public var remaining: Int
+        /// Microseconds until the bucket is full again.
+        public var resetMicroseconds: Int64
+        /// Microseconds until this request would be allowed; 0 when allowed.
+        public var retryAfterMicroseconds: Int64
+        /// The TAT to store; `nil` when refused (nothing changes).
+        public var newTAT: Int64?
+    }
+
+    public let emissionIntervalMicroseconds: Int64
+    public let toleranceMicroseconds: Int64
+    public let burst: Int
+
+    public init(policy: RateLimitPolicy) {
+        // A non-positive rate never refills: one interval far beyond any TTL stands for "never".
+        let interval = policy.perSecond > 0 ? max(1, Int64((1_000_000 / policy.perSecond).rounded())) : 1_000_000_000_000
+        self.emissionIntervalMicroseconds = interval
+        self.burst = max(0, policy.burst)
+        self.toleranceMicroseconds = interval * Int64(self.burst)
+    }
+
+    /// Decides a request of `cost` events at `now`, given the key's stored TAT (`nil` if none).
+    public func evaluate(tat storedTAT: Int64?, now: Int64, cost: Int) -> Outcome {
+        let cost = Int64(max(0, cost))
+        let tat = max(storedTAT ?? now, now)
+        let newTAT = tat + cost * emissionIntervalMicroseconds
+        let ahead = newTAT - now
+        if ahead > toleranceMicroseconds {
+            return Outcome(
+                allowed: false,
+                remaining: Int(max(0, (toleranceMicroseconds - (tat - now)) / emissionIntervalMicroseconds)),
+                resetMicroseconds: tat - now,
+                retryAfterMicroseconds: ahead - toleranceMicroseconds,
+                newTAT: nil
+            )
+        }
+        return Outcome(
+            allowed: true,
+            remaining: Int((toleranceMicroseconds - ahead) / emissionIntervalMicroseconds),
+            resetMicroseconds: ahead,
+            retryAfterMicroseconds: 0,
+            newTAT: newTAT
+        )
+    }
+}

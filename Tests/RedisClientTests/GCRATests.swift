@@ -1,0 +1,94 @@
+import InletModel
+import Testing
+
+@testable import RateLimit
+
+@Suite struct GCRATests {
+    /// 10 events/s (one every 100 ms) with a burst of 5.
+    private let policy = RateLimitPolicy(perSecond: 10, burst: 5)
+    private let second: Int64 = 1_000_000
+
+    @Test func allowsTheBurstAtOnceThenRefuses() {
+        var limiter = LocalRateLimiter()
+        let decisions = (0..<6).map { _ in limiter.check(key: "k", policy: policy, cost: 1, nowMicroseconds: 10 * second) }
+        #expect(decisions.prefix(5).allSatisfy { $0.allowed })
+        #expect(decisions.prefix(5).map(\.remaining) == [4, 3, 2, 1, 0])
+        #expect(!decisions[5].allowed)
+        #expect(decisions[5].retryAfterSeconds == 1)
+        #expect(decisions[5].limit == 5)
+    }
+
+    @Test func refillsAtTheRate() {
+        var limiter = LocalRateLimiter()
+        let start = 10 * second
+        #expect(limiter.check(key: "k", policy: policy, cost: 5, nowMicroseconds: start).allowed)
+        #expect(!limiter.check(key: "k", policy: policy, cost: 1, nowMicroseconds: start + 50_000).allowed)
+        #expect(limiter.check(key: "k", policy: policy, cost: 1, nowMicroseconds: start + 100_000).allowed)
+        #expect(!limiter.check(key: "k", policy: policy, cost: 2, nowMicroseconds: start + 150_000).allowed)
+        #expect(limiter.check(key: "k", policy: policy, cost: 2, nowMicroseconds: start + 300_000).allowed)
+    }
+
+    @Test func acceptsBurstPlusRateTimesElapsed() {
+        var limiter = LocalRateLimiter()
+        var accepted = 0
+        // One event attempted every millisecond from 0 to 2 s inclusive: 5 + 10 × 2 = 25 get through.
+        for millisecond in 0...2000 {
+            if limiter.check(key: "k", policy: policy, cost: 1, nowMicroseconds: second + Int64(millisecond) * 1000).allowed {
+                accepted += 1
+            }
+        }
+        #expect(accepted == 25)
+    }
+
+    @Test func aRefusedRequestDoesNotConsume() {
+        var limiter = LocalRateLimiter()
+        #expect(limiter.check(key: "k", policy: policy, cost: 4, nowMicroseconds: second).allowed)
+        #expect(!limiter.check(key: "k", policy: policy, cost: 3, nowMicroseconds: second).allowed)
+        #expect(limiter.check(key: "k", policy: policy, cost: 1, nowMicroseconds: second).allowed)
+    }
+
+    @Test func costAboveBurstIsRefusedForGood() {
+        var limiter = LocalRateLimiter()
+        let decision = limiter.check(key: "k", policy: policy, cost: 6, nowMicroseconds: second)
+        #expect(!decision.allowed)
+        #expect(decision.costExceedsBurst)
+        #expect(decision.retryAfterSeconds == nil)
+        #expect(limiter.check(key: "k", policy: policy, cost: 5, nowMicroseconds: second).allowed)
+    }
+
+    @Test func keysAreIndependent() {
+        var limiter = LocalRateLimiter()
+        #expect(limiter.check(key: "a", policy: policy, cost: 5, nowMicroseconds: second).allowed)
+        #expect(limiter.check(key: "b", policy: policy, cost: 5, nowMicroseconds: second).allowed)
+        #expect(!limiter.check(key: "a", policy: policy, cost: 1, nowMicroseconds: second).allowed)
+    }
+
+    @Test func resetAndRetryAfterRoundUp() {
+        let gcra = GCRA(policy: RateLimitPolicy(perSecond: 1, burst: 2))
+        let full = gcra.evaluate(tat: nil, now: second, cost: 2)
+        #expect(full.allowed && full.remaining == 0 && full.resetMicroseconds == 2 * second)
+        let refused = gcra.evaluate(tat: full.newTAT, now: second + 1, cost: 1)
+        #expect(!refused.allowed)
+        #expect(refused.retryAfterMicroseconds == second - 1)
+        let decision = RateLimitDecision(refused, gcra: gcra)
+        #expect(decision.retryAfterSeconds == 1)
+        #expect(decision.resetSeconds == 2)
+    }
+
+    @Test func prunesKeysWhoseBucketIsFullAgain() {
+        var limiter = LocalRateLimiter(pruneThreshold: 3)
+        for index in 0..<3 {
+            _ = limiter.check(key: "old\(index)", policy: policy, cost: 1, nowMicroseconds: second)
+        }
+        _ = limiter.check(key: "new", policy: policy, cost: 1, nowMicroseconds: 100 * second)
+        #expect(limiter.keyCount == 1)
+    }
+
+    @Test func headersCarryRetryAfterOnlyWhenRefused() {
+        let allowed = RateLimitDecision(allowed: true, limit: 5, remaining: 4, resetSeconds: 1, retryAfterSeconds: nil)
+        #expect(allowed.headers.map(\.0) == ["RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"])
+        let refused = RateLimitDecision(allowed: false, limit: 5, remaining: 0, resetSeconds: 1, retryAfterSeconds: 2)
+        #expect(refused.headers.map(\.0) == ["RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset", "Retry-After"])
+        #expect(refused.headers.last?.1 == "2")
+    }
+}
