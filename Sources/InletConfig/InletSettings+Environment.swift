@@ -2,7 +2,8 @@ import Foundation
 
 extension InletSettings {
     /// Reads the variables of CONTRACT.md "Running it" over the defaults. An empty variable
-    /// counts as unset. The CLI overlays flags by merging them into `env` under the same names
+    /// counts as unset. A trailing `/` is dropped from URLs, because paths are appended to them
+    /// (`{INLET_ENGINE_URL}/v1/triggers`, and Twilio signs `INLET_PUBLIC_URL` + path). The CLI overlays flags by merging them into `env` under the same names
     /// before calling this, so flags and variables are validated by the same code.
     ///
     /// - Throws: `SettingsError` listing every malformed value.
@@ -28,7 +29,7 @@ extension InletSettings {
                 problems.append(.init(variable: name, message: "expected a \(expected) URL with a host"))
                 return nil
             }
-            return text
+            return text.hasSuffix("/") ? String(text.dropLast()) : text
         }
 
         if let listen = address("INLET_LISTEN") { settings.listen = listen }

@@ -44,12 +44,15 @@ public struct TriggerCondition: Sendable, Hashable {
     public let path: String
     public let op: Operator
     let test: Test
+    /// `path` split once at load, so matching does not split it per event.
+    let segments: [String]
 
     /// Compiles `path: { op: operand }`.
     /// - Throws: `InvalidOperand` when the operand's type does not fit the operator.
     public init(path: String, op: Operator, operand: JSONValue) throws(InvalidOperand) {
         self.path = path
         self.op = op
+        self.segments = path.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
         switch op {
         case .eq: test = .equal(operand)
         case .ne: test = .notEqual(operand)
@@ -95,7 +98,10 @@ public struct TriggerCondition: Sendable, Hashable {
 
     /// Whether `document` satisfies this condition.
     public func matches(_ document: JSONValue) -> Bool {
-        let value = document.value(atPath: path)
+        var value: JSONValue? = document
+        for segment in segments {
+            value = value?[segment]
+        }
         switch test {
         case .equal(let operand):
             return value.map { Self.equal($0, operand) } ?? false

@@ -56,6 +56,16 @@ import Testing
         #expect(settings.region == .eu)
     }
 
+    @Test func urlsLoseTheirTrailingSlash() throws {
+        let settings = try InletSettings.fromEnvironment([
+            "INLET_PUBLIC_URL": "https://in.example.com/",
+            "INLET_ENGINE_URL": "http://engine:8080/",
+            "INLET_ENGINE_SECRET": "s",
+        ])
+        #expect(settings.publicURL == "https://in.example.com")
+        #expect(settings.engineURL == "http://engine:8080")
+    }
+
     @Test func emptyVariablesCountAsUnset() throws {
         let settings = try InletSettings.fromEnvironment(["INLET_LISTEN": "", "INLET_ENGINE_URL": " "])
         #expect(settings.listen.port == 8443)
