@@ -37,11 +37,11 @@ final class GroupCommitQueue: @unchecked Sendable {
     }
 
     func flushFinished(
-        unknown: [GroupCommitStateMachine.Pending], bulkWrites: Int, serverAnswered: Bool
+        flushed: Int, unknown: [GroupCommitStateMachine.Pending], bulkWrites: Int, serverAnswered: Bool
     ) -> [GroupCommitStateMachine.Pending] {
         condition.lock()
         let expired = machine.flushFinished(
-            unknown: unknown, bulkWrites: bulkWrites, confirmedAny: serverAnswered, unreachable: !serverAnswered, now: .now()
+            flushed: flushed, unknown: unknown, bulkWrites: bulkWrites, confirmedAny: serverAnswered, unreachable: !serverAnswered, now: .now()
         )
         condition.unlock()
         // Requeued writes need a flusher once the backoff ends; the others may be asleep.

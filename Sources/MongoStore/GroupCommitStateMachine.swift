@@ -51,6 +51,8 @@ struct GroupCommitStateMachine {
     /// Writes in submission order; retried writes go back to the front.
     private var queue = CircularBuffer<Pending>()
     private var queuedBytes = 0
+    /// Writes taken by flushers and not yet answered or requeued: they hold memory too.
+    private var inFlight = 0
     private var pausedUntil: NIODeadline?
     private var unreachableSince: NIODeadline?
     private var lastProbe: NIODeadline?
@@ -72,7 +74,7 @@ struct GroupCommitStateMachine {
     mutating func enqueue(_ writes: [Pending], now: NIODeadline) -> EnqueueAction {
         if stopping { return .refuse(reason: "shut down") }
         if isRefusing(now: now) { return .refuse(reason: "unavailable") }
-        if queue.count + writes.count > settings.maxQueuedWrites { return .refuse(reason: "unavailable") }
+        if queue.count + inFlight + writes.count > settings.maxQueuedWrites { return .refuse(reason: "unavailable") }
         let wasEmpty = queue.isEmpty
         for write in writes {
             queue.append(write)
@@ -119,6 +121,7 @@ struct GroupCommitStateMachine {
             batch.append(removeFirst())
         }
         statistics.flushes += 1
+        inFlight += batch.count
         return .flush(batch)
     }
 
@@ -128,12 +131,13 @@ struct GroupCommitStateMachine {
         return first
     }
 
-    /// Reports a flush: `unknown` writes go back to the queue (or fail when past their deadline,
+    /// Reports a flush of `flushed` writes: `unknown` writes go back to the queue (or fail when past their deadline,
     /// returned for the caller to answer); `confirmedAny` means the server answered, `unreachable`
     /// that nothing did.
     mutating func flushFinished(
-        unknown: [Pending], bulkWrites: Int, confirmedAny: Bool, unreachable: Bool, now: NIODeadline
+        flushed: Int, unknown: [Pending], bulkWrites: Int, confirmedAny: Bool, unreachable: Bool, now: NIODeadline
     ) -> [Pending] {
+        inFlight -= flushed
         statistics.bulkWrites += bulkWrites
         if confirmedAny {
             unreachableSince = nil

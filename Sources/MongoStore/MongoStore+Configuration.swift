@@ -13,7 +13,7 @@ extension MongoStore {
         /// before it is reported `.failed`. Also how long MongoDB may be unreachable before
         /// `submit` refuses new writes at once.
         public var retryDeadline: TimeAmount = .seconds(5)
-        /// Writes waiting for a flush beyond this are refused at once ("unavailable"), so memory
+        /// Writes waiting for or in a flush beyond this are refused at once ("unavailable"), so memory
         /// stays bounded and clients are told to retry instead of queueing without end.
         public var maxQueuedWrites: Int = 50_000
         /// Bulk writes in flight at once; each holds one thread of the store's pool.

@@ -56,7 +56,9 @@ extension MongoStore {
             }
         }
         metrics.flushDuration.recordNanoseconds((NIODeadline.now() - started).nanoseconds)
-        let expired = queue.flushFinished(unknown: unknown, bulkWrites: collectionOrder.count, serverAnswered: serverAnswered)
+        let expired = queue.flushFinished(
+            flushed: batch.count, unknown: unknown, bulkWrites: collectionOrder.count, serverAnswered: serverAnswered
+        )
         metrics.retries.increment(by: unknown.count - expired.count)
         if !unknown.isEmpty {
             logger.debug("store flush left writes unconfirmed", metadata: ["unknown": "\(unknown.count)", "expired": "\(expired.count)"])
@@ -145,8 +147,10 @@ extension MongoStore {
             let isInsert = writes[index].isInsert
             if let writeError = summary.writeErrors[operation] {
                 if writeError.code == 11000 {
-                    // An upsert that lost a race on the unique index is simply retried.
-                    results[index] = isInsert ? .done(.duplicate) : .unknown
+                    // An upsert that lost a race on the unique index is simply retried. A
+                    // duplicate under a write-concern error proves the document exists on the
+                    // primary, not that it is durable, so it is retried too.
+                    results[index] = isInsert && !summary.hasWriteConcernError ? .done(.duplicate) : .unknown
                 } else if retryableCodes.contains(writeError.code) {
                     results[index] = .unknown
                 } else {
