@@ -1,0 +1,133 @@
+import ArgumentParser
+import CMongoc
+import Foundation
+import InletModel
+import MongoStore
+
+/// `inlet-bench store`: how close inlet's group commit comes to what MongoDB (here SecantusDB)
+/// takes at best. (a) the ceiling: one thread, plain libmongoc, pre-encoded ~300-byte events in
+/// unordered bulks of 1,000; (b) inlet: the same events, one per `submit`, from many concurrent
+/// submitters, encoding included. Both into a fresh database with the same unique index.
+struct StoreBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "store",
+        abstract: "Group-commit throughput of MongoStore against a plain libmongoc bulk-insert loop."
+    )
+
+    @Option(help: "MongoDB URL without a database.")
+    var url = "mongodb://127.0.0.1:27117"
+
+    @Option(help: "Documents per run.")
+    var count = 20_000
+
+    @Option(help: "Concurrent submitters for inlet's run.")
+    var submitters = 64
+
+    @Option(help: "Documents per bulk write in the ceiling run.")
+    var batch = 1_000
+
+    func run() async throws {
+        let suffix = String(UInt32.random(in: .min ... .max), radix: 36)
+        let rawURL = "\(url)/bench_raw_\(suffix)"
+        let storeURL = "\(url)/bench_store_\(suffix)"
+
+        let rawSchema = try MongoStore(url: rawURL)
+        try await rawSchema.ensureSchema()
+        let ceiling = try rawCeiling(url: rawURL)
+        _ = try await rawSchema.runCommand(["dropDatabase": 1])
+        try await rawSchema.shutdown()
+
+        let store = try MongoStore(url: storeURL)
+        try await store.ensureSchema()
+        let inlet = try await storeThroughput(store)
+        _ = try await store.runCommand(["dropDatabase": 1])
+        try await store.shutdown()
+
+        print(String(format: "store ceiling (libmongoc, 1 thread, bulks of %d): %.0f docs/s", batch, ceiling))
+        print(String(format: "store inlet (MongoStore.submit, %d submitters, 1 doc each): %.0f docs/s", submitters, inlet))
+        print(String(format: "store ratio inlet/ceiling: %.2f", inlet / ceiling))
+    }
+
+    static func event(_ index: Int) -> JSONObject {
+        [
+            "tenantId": "acme", "sourceId": "acme-web", "messageId": .string("msg-\(index)-0123456789abcdef"),
+            "type": "track", "event": "Order Completed", "userId": .string("user-\(index % 997)"),
+            "properties": ["orderId": .string("o-\(index)"), "total": 129.5, "currency": "EUR", "coupon": nil],
+            "context": ["ip": "203.0.113.7", "library": ["name": "analytics.js", "version": "5.2.0"]],
+            "timestamp": .date(Date(timeIntervalSince1970: 1_700_000_000)), "receivedAt": .date(Date()),
+        ]
+    }
+
+    /// Event documents as JSON text for libbson: the ceiling run encodes them before timing.
+    static func eventJSON(_ index: Int) -> String {
+        """
+        {"tenantId":"acme","sourceId":"acme-web","messageId":"msg-\(index)-0123456789abcdef","type":"track",\
+        "event":"Order Completed","userId":"user-\(index % 997)","properties":{"orderId":"o-\(index)","total":129.5,\
+        "currency":"EUR","coupon":null},"context":{"ip":"203.0.113.7","library":{"name":"analytics.js","version":"5.2.0"}},\
+        "timestamp":{"$date":1700000000000},"receivedAt":{"$date":1700000000000}}
+        """
+    }
+
+    func rawCeiling(url: String) throws -> Double {
+        mongoc_init()
+        var error = bson_error_t()
+        guard let uri = mongoc_uri_new_with_error(url, &error), let client = mongoc_client_new_from_uri(uri) else {
+            throw ValidationError("cannot connect to \(self.url)")
+        }
+        defer {
+            mongoc_client_destroy(client)
+            mongoc_uri_destroy(uri)
+        }
+        let database = String(cString: mongoc_uri_get_database(uri))
+        let collection = mongoc_client_get_collection(client, database, Collections.events)
+        defer { mongoc_collection_destroy(collection) }
+        let documents: [OpaquePointer] = (0..<count).compactMap { index in
+            let json = Self.eventJSON(index)
+            return bson_new_from_json(json, json.utf8.count, &error)
+        }
+        defer { documents.forEach { bson_destroy($0) } }
+        let options = bson_new_from_json("{\"ordered\":false}", -1, &error)
+        defer { bson_destroy(options) }
+
+        let clock = ContinuousClock()
+        let started = clock.now
+        var start = 0
+        while start < documents.count {
+            let bulk = mongoc_collection_create_bulk_operation_with_opts(collection, options)
+            for document in documents[start..<min(start + batch, documents.count)] {
+                _ = mongoc_bulk_operation_insert_with_opts(bulk, document, nil, &error)
+            }
+            let reply = bson_new()
+            _ = mongoc_bulk_operation_execute(bulk, reply, &error)
+            bson_destroy(reply)
+            mongoc_bulk_operation_destroy(bulk)
+            start += batch
+        }
+        return Double(documents.count) / Self.seconds(clock.now - started)
+    }
+
+    func storeThroughput(_ store: MongoStore) async throws -> Double {
+        let clock = ContinuousClock()
+        let started = clock.now
+        let failures = await withTaskGroup(of: Int.self) { group in
+            for submitter in 0..<submitters {
+                group.addTask { [count, submitters] in
+                    var failures = 0
+                    for index in stride(from: submitter, to: count, by: submitters) {
+                        let outcome = await store.submit([.insert(Collections.events, Self.event(index))])
+                        if outcome.first?.isDurable != true { failures += 1 }
+                    }
+                    return failures
+                }
+            }
+            return await group.reduce(0, +)
+        }
+        let elapsed = clock.now - started
+        if failures > 0 { print("store inlet: \(failures) writes failed") }
+        return Double(count) / Self.seconds(elapsed)
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+}
