@@ -28,6 +28,7 @@ let package = Package(
     targets: [
         // C libraries from Debian, through pkg-config.
         .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CMongoc", pkgConfig: "libmongoc-1.0", providers: [.apt(["libmongoc-dev", "libbson-dev"])]),
 
         /// Pure value types shared by every module: JSON values, documents, error codes.
@@ -84,13 +85,14 @@ let package = Package(
         ]),
         /// The front door: listeners, TLS, HTTP/2 limits, route table, handlers; wires the modules together.
         .target(name: "InletServer", dependencies: [
-            "InletModel", "InletConfig", "InletAuth", "Normalize", "RedisClient", "RateLimit", "MongoStore", "Forwarder",
+            "InletModel", "InletConfig", "InletAuth", "Normalize", "RedisClient", "RateLimit", "MongoStore", "Forwarder", "CZlib",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOHTTP2", package: "swift-nio-http2"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
-            .product(name: "NIOHTTPCompression", package: "swift-nio-extras"),
+            .product(name: "NIOTLS", package: "swift-nio"),
+            .product(name: "NIOExtras", package: "swift-nio-extras"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
@@ -123,6 +125,7 @@ let package = Package(
         .testTarget(name: "IntegrationTests", dependencies: [
             "InletServer",
             .product(name: "NIOEmbedded", package: "swift-nio"),
+            .product(name: "NIOTLS", package: "swift-nio"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
     ]

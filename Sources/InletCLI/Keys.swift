@@ -1,0 +1,79 @@
+import ArgumentParser
+import Foundation
+import InletConfig
+import Logging
+import MongoStore
+
+/// `inlet keys create|list|revoke`: write and partner keys. Only hashes are stored; `create`
+/// prints the key once, on one line, and nothing else on standard output.
+struct Keys: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "API keys.", subcommands: [Create.self, List.self, Revoke.self])
+
+    struct StoreOptions: ParsableArguments {
+        @Option(help: "MongoDB URL (INLET_MONGO_URL).") var mongoURL: String?
+
+        func withStore<T>(_ body: (APIKeyStore) async throws -> T) async throws -> T {
+            var settings = InletSettings()
+            if let url = mongoURL ?? ProcessInfo.processInfo.environment["INLET_MONGO_URL"] { settings.mongoURL = url }
+            var configuration = MongoStore.Configuration()
+            configuration.defaultDatabase = settings.mongoDatabase
+            let store = try MongoStore(url: settings.mongoURL, configuration: configuration, logger: Logger(label: "inlet.keys"))
+            do {
+                let result = try await body(APIKeyStore(store: store))
+                try await store.shutdown()
+                return result
+            } catch {
+                try? await store.shutdown()
+                throw error
+            }
+        }
+    }
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a key for a source; prints it once.")
+        @Option(help: "Tenant id.") var tenant: String
+        @Option(help: "Source id (of kind events or imports).") var source: String
+        @Option(help: "Folder of route files, to check the source exists.") var routes: String = ProcessInfo.processInfo.environment["INLET_ROUTES"] ?? "routes"
+        @OptionGroup var store: StoreOptions
+
+        func run() async throws {
+            if let table = loadRoutes(directory: routes) {
+                guard let route = table.source(id: source), route.tenantId == tenant else {
+                    throw ValidationError("no source \(source) for tenant \(tenant) in \(routes)")
+                }
+                guard route.kind == .events || route.kind == .imports else {
+                    throw ValidationError("source \(source) is of kind \(route.kind.rawValue); keys are for events and imports sources")
+                }
+            }
+            let key = try await store.withStore { try await $0.create(tenantId: tenant, sourceId: source) }
+            print(key)
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List keys (prefixes only, never secrets).")
+        @Option(help: "Only this tenant's keys.") var tenant: String?
+        @OptionGroup var store: StoreOptions
+
+        func run() async throws {
+            let records = try await store.withStore { try await $0.list(tenantId: tenant) }
+            let formatter = ISO8601DateFormatter()
+            for record in records {
+                let state = record.revokedAt.map { "revoked \(formatter.string(from: $0))" } ?? "active"
+                print("\(record.prefix)\t\(record.tenantId)\t\(record.sourceId)\tcreated \(formatter.string(from: record.createdAt))\t\(state)")
+            }
+        }
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Revoke the key with this prefix.")
+        @Argument(help: "The key's prefix, as `keys list` shows it.") var prefix: String
+        @OptionGroup var store: StoreOptions
+
+        func run() async throws {
+            let count = try await store.withStore { try await $0.revoke(prefix: prefix) }
+            guard count > 0 else { throw ValidationError("no active key with prefix \(prefix)") }
+            print("revoked \(count) key(s)")
+        }
+    }
+}

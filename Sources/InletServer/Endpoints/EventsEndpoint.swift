@@ -1,0 +1,152 @@
+import Foundation
+import InletConfig
+import InletModel
+import Logging
+import MongoStore
+import NIOCore
+import NIOHTTP1
+import Normalize
+import RateLimit
+
+/// `POST /v1/{track,identify,page,screen,group,alias,batch,import}`: Segment's HTTP Tracking API.
+/// Parse → authenticate (write key) → region → normalise → rate limit (cost = events) → store
+/// (events, profiles, triggers) → `200` only once every accepted event is durable.
+/// Runs entirely on the request's event loop.
+final class EventsEndpoint: Endpoint {
+    private let routes: RouteTable
+    private let region: Region
+    private let keys: APIKeyCache
+    private let limiter: RateLimiter
+    private let store: MongoStore
+    private let defaultRateLimit: RateLimitPolicy
+    private let logger: Logger
+
+    init(routes: RouteTable, region: Region, keys: APIKeyCache, limiter: RateLimiter, store: MongoStore,
+         defaultRateLimit: RateLimitPolicy, logger: Logger) {
+        self.routes = routes
+        self.region = region
+        self.keys = keys
+        self.limiter = limiter
+        self.store = store
+        self.defaultRateLimit = defaultRateLimit
+        self.logger = logger
+    }
+
+    func respond(to request: InletRequest, on eventLoop: any EventLoop) -> EventLoopFuture<InletResponse> {
+        guard let endpoint = SegmentEndpoint(rawValue: String(request.path.split(separator: "/").last ?? "")) else {
+            return eventLoop.makeSucceededFuture(.error(.notFound()))
+        }
+        guard EndpointSupport.isJSON(request.headers) else {
+            return eventLoop.makeSucceededFuture(.error(.unsupportedMediaType("send the body as application/json")))
+        }
+        let body: JSONValue
+        switch Self.parse(request.body) {
+        case .success(let value):
+            body = value
+        case .failure(let error):
+            return eventLoop.makeSucceededFuture(.error(.badRequest(error.code, error.message)))
+        }
+        guard let writeKey = Self.writeKey(request.headers, body) else {
+            return eventLoop.makeSucceededFuture(.error(.unauthorized("missing write key")))
+        }
+        return keys.lookup(writeKey, on: eventLoop).flatMap { record in
+            guard let record, !record.isRevoked,
+                  let source = self.routes.source(id: record.sourceId), source.kind == .events
+            else {
+                return eventLoop.makeSucceededFuture(.error(.unauthorized("unknown write key")))
+            }
+            guard source.region == self.region else {
+                return eventLoop.makeSucceededFuture(EndpointSupport.wrongRegion(tenant: source.tenantId, region: source.region))
+            }
+            return self.accept(body: body, endpoint: endpoint, source: source, request: request, on: eventLoop)
+        }
+    }
+
+    private func accept(body: JSONValue, endpoint: SegmentEndpoint, source: SourceRoute, request: InletRequest,
+                        on eventLoop: any EventLoop) -> EventLoopFuture<InletResponse> {
+        let now = Date()
+        let context = EventContext(tenantId: source.tenantId, sourceId: source.id, receivedAt: now, clientIP: request.remoteIP)
+        let batch: SegmentBatch
+        do {
+            batch = try SegmentNormalizer.normalize(body: body, endpoint: endpoint, context: context)
+        } catch {
+            return eventLoop.makeSucceededFuture(.error(error))
+        }
+        guard !batch.accepted.isEmpty else {
+            return eventLoop.makeSucceededFuture(Self.answer(status: .badRequest, accepted: 0, rejected: batch.rejected, headers: []))
+        }
+        let cost = batch.accepted.count + batch.rejected.count
+        return limiter.check(tenantId: source.tenantId, sourceId: source.id, policy: source.rateLimit ?? defaultRateLimit,
+                             cost: cost, on: eventLoop)
+            .flatMap { decision in
+                if let refusal = EndpointSupport.refusal(decision) {
+                    return eventLoop.makeSucceededFuture(refusal)
+                }
+                let headers = EndpointSupport.rateLimitHeaders(decision)
+                return self.store(batch, source: source, now: now, on: eventLoop).map { durable in
+                    guard durable else { return .error(.storageUnavailable(), headers: headers) }
+                    return Self.answer(status: .ok, accepted: batch.accepted.count, rejected: batch.rejected, headers: headers)
+                }
+            }
+    }
+
+    /// Submits every event with its profile writes, and its triggers as dependents of the event's
+    /// own insert; `true` only when all of them are durable.
+    private func store(_ batch: SegmentBatch, source: SourceRoute, now: Date, on eventLoop: any EventLoop) -> EventLoopFuture<Bool> {
+        let rules = routes.triggers(tenantId: source.tenantId, appliesTo: .events)
+        var writes: [StoreWrite] = []
+        var dependents: [[StoreWrite]] = []
+        writes.reserveCapacity(batch.accepted.count)
+        for event in batch.accepted {
+            for (offset, write) in event.writes.enumerated() {
+                writes.append(write)
+                dependents.append(offset == 0
+                    ? TriggerOutbox.writes(for: event.document, documentId: event.messageId, rules: rules,
+                                           tenantId: source.tenantId, sourceId: source.id, now: now)
+                    : [])
+            }
+        }
+        let hasTriggers = dependents.contains { !$0.isEmpty }
+        let outcomes = hasTriggers ? store.submit(writes, then: dependents, on: eventLoop) : store.submit(writes, on: eventLoop)
+        return outcomes.map { outcomes in
+            let failed = outcomes.filter { !$0.isDurable }
+            if let first = failed.first {
+                self.logger.warning("events not stored", metadata: ["failed": "\(failed.count)", "reason": "\(first)"])
+            }
+            return failed.isEmpty
+        }
+    }
+
+    static func parse(_ body: [UInt8]) -> Result<JSONValue, JSONParseError> {
+        body.withUnsafeBytes { bytes in
+            Result { () throws(JSONParseError) in try JSONParser.parse(bytes) }
+        }
+    }
+
+    /// The write key from HTTP Basic auth (user name), else `writeKey` in the body or its first event.
+    static func writeKey(_ headers: HTTPHeaders, _ body: JSONValue) -> String? {
+        if let authorization = headers.first(name: "authorization"), let key = WriteKey.fromBasicAuth(authorization) {
+            return key
+        }
+        if let key = body["writeKey"]?.stringValue, !key.isEmpty { return key }
+        if case .array(let events)? = body["batch"], let key = events.first?["writeKey"]?.stringValue, !key.isEmpty {
+            return key
+        }
+        return nil
+    }
+
+    /// `{"success":true}`, with `accepted` and `rejected` when something was rejected.
+    static func answer(status: HTTPResponseStatus, accepted: Int, rejected: [EventRejection], headers: [(String, String)]) -> InletResponse {
+        guard !rejected.isEmpty || status != .ok else {
+            return .json(.ok, Array(#"{"success":true}"#.utf8), headers: headers)
+        }
+        let list: [JSONValue] = rejected.map {
+            ["index": .int(Int64($0.index)), "code": .string($0.code), "message": .string($0.message)]
+        }
+        var body: JSONObject = ["success": .bool(status == .ok), "accepted": .int(Int64(accepted)), "rejected": .array(list)]
+        if status != .ok {
+            body["error"] = ["code": "no_valid_events", "message": "no event in the request is valid"]
+        }
+        return .json(status, JSONValue.object(body).jsonBytes(), headers: headers)
+    }
+}

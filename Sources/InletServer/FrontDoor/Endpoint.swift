@@ -1,0 +1,32 @@
+import NIOCore
+
+/// Something that answers a fully received request, on the event loop it is given. Endpoints
+/// answer errors as responses, never by failing the future with a client's mistake; a failed
+/// future is an internal error and becomes a plain `500` without details.
+public protocol Endpoint: Sendable {
+    func respond(to request: InletRequest, on eventLoop: any EventLoop) -> EventLoopFuture<InletResponse>
+}
+
+/// What the router found for a request: who answers it and how much body it may send.
+public struct RouteTarget: Sendable {
+    /// A short, fixed label for metrics and logs (`track`, `hooks`, ...), never the raw path.
+    public var label: String
+    public var endpoint: any Endpoint
+    /// The largest body accepted, counted after decompression; larger gets `413` while it streams in.
+    public var maxBodyBytes: Int
+    /// Whether `Content-Encoding: gzip` is accepted.
+    public var acceptsGzip: Bool
+
+    public init(label: String, endpoint: any Endpoint, maxBodyBytes: Int, acceptsGzip: Bool) {
+        self.label = label
+        self.endpoint = endpoint
+        self.maxBodyBytes = maxBodyBytes
+        self.acceptsGzip = acceptsGzip
+    }
+}
+
+/// Maps a method and path to its target. One router serves HTTP/1.1 and HTTP/2 alike.
+public protocol Router: Sendable {
+    /// `nil` when nothing is at that path; the handler answers `404`.
+    func route(method: String, path: Substring) -> RouteTarget?
+}

@@ -1,0 +1,182 @@
+import Logging
+import Metrics
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOExtras
+import NIOHTTP1
+import NIOHTTP2
+import NIOPosix
+import NIOSSL
+import NIOTLS
+
+/// The public listener: TLS, then HTTP/2 or HTTP/1.1 by ALPN, both served by the same router.
+/// Built on NIO directly so every HTTP/2 abuse limit is a setting (DESIGN.md explains why).
+public final class FrontDoor: Sendable {
+    private let configuration: FrontDoorConfiguration
+    private let tls: TLSContextStore
+    private let router: any Router
+    private let group: any EventLoopGroup
+    private let logger: Logger
+    private let connections: ConnectionCounter
+    private let metrics = RequestMetrics()
+    private let running = NIOLockedValueBox<(channel: any Channel, quiescing: ServerQuiescingHelper)?>(nil)
+    private static let protocolErrors = Counter(label: "inlet_h2_protocol_errors_total")
+
+    public init(configuration: FrontDoorConfiguration, tls: TLSContextStore, router: any Router,
+                group: any EventLoopGroup, logger: Logger) {
+        self.configuration = configuration
+        self.tls = tls
+        self.router = router
+        self.group = group
+        self.logger = logger
+        self.connections = ConnectionCounter(cap: configuration.maxConnections)
+    }
+
+    /// Binds and starts accepting. Returns the bound address (port 0 picks a free one, for tests).
+    @discardableResult
+    public func start() async throws -> SocketAddress {
+        let quiescing = ServerQuiescingHelper(group: group)
+        let channel = try await ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(quiescing.makeServerChannelHandler(channel: channel))
+                }
+            }
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.maxMessagesPerRead, value: 16)
+            .childChannelInitializer { [self] channel in
+                self.initializeConnection(channel)
+            }
+            .bind(host: configuration.host, port: configuration.port)
+            .get()
+        running.withLockedValue { $0 = (channel, quiescing) }
+        logger.info("public listener up", metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")"])
+        return channel.localAddress!
+    }
+
+    public var localAddress: SocketAddress? {
+        running.withLockedValue { $0?.channel.localAddress }
+    }
+
+    /// Stops accepting, lets in-flight requests finish (HTTP/1.1 closes after its current response,
+    /// HTTP/2 sends GOAWAY), and closes whatever is left at the drain deadline.
+    public func drain() async {
+        guard let (channel, quiescing) = running.withLockedValue({ value in defer { value = nil }; return value }) else { return }
+        let drained = channel.eventLoop.makePromise(of: Void.self)
+        quiescing.initiateShutdown(promise: drained)
+        let deadline = channel.eventLoop.scheduleTask(in: configuration.drainDeadline) {
+            drained.succeed()
+        }
+        try? await drained.futureResult.get()
+        deadline.cancel()
+        logger.info("public listener drained")
+    }
+
+    private func initializeConnection(_ channel: any Channel) -> EventLoopFuture<Void> {
+        guard connections.admit() else {
+            return channel.close()
+        }
+        let connections = self.connections
+        channel.closeFuture.whenComplete { _ in connections.release() }
+        return channel.eventLoop.makeCompletedFuture {
+            let sync = channel.pipeline.syncOperations
+            try sync.addHandler(NIOSSLServerHandler(context: tls.context))
+            try sync.addHandler(TLSHandshakeGuard(timeout: configuration.handshakeTimeout))
+            // ALPN picks the protocol; no ALPN at all means HTTP/1.1.
+            try sync.addHandler(ApplicationProtocolNegotiationHandler { [self] result in
+                switch result {
+                case .negotiated("h2"):
+                    return self.configureHTTP2(channel)
+                case .negotiated("http/1.1"), .fallback:
+                    return self.configureHTTP1(channel)
+                case .negotiated:
+                    return channel.close()
+                }
+            })
+        }
+    }
+
+    private func configureHTTP1(_ channel: any Channel) -> EventLoopFuture<Void> {
+        channel.eventLoop.makeCompletedFuture {
+            let sync = channel.pipeline.syncOperations
+            try sync.addHandler(HeaderTimeoutHandler(headerTimeout: configuration.headerTimeout, idleTimeout: configuration.idleTimeout))
+            try sync.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: true)
+            try sync.addHandler(makeRequestHandler(isHTTP1: true))
+        }
+    }
+
+    private func configureHTTP2(_ channel: any Channel) -> EventLoopFuture<Void> {
+        channel.eventLoop.makeCompletedFuture {
+            let manager = NIOHTTP2ServerConnectionManagementHandler(
+                eventLoop: channel.eventLoop,
+                configuration: .init(maxIdleTime: configuration.idleTimeout, maxAge: nil,
+                                     maxGraceTime: configuration.drainDeadline, keepalive: nil)
+            )
+            let handler = NIOHTTP2Handler(
+                mode: .server, eventLoop: channel.eventLoop,
+                connectionConfiguration: http2ConnectionConfiguration(),
+                streamConfiguration: http2StreamConfiguration(),
+                streamDelegate: manager.http2StreamDelegate
+            ) { [self] stream in
+                stream.eventLoop.makeCompletedFuture {
+                    try stream.pipeline.syncOperations.addHandler(HTTP2FramePayloadToHTTP1ServerCodec())
+                    try stream.pipeline.syncOperations.addHandler(self.makeRequestHandler(isHTTP1: false))
+                }
+            }
+            let sync = channel.pipeline.syncOperations
+            try sync.addHandler(handler)
+            try sync.addHandler(manager)
+            try sync.addHandler(HTTP2ErrorObserver(counter: Self.protocolErrors, logger: logger))
+        }
+    }
+
+    private func http2ConnectionConfiguration() -> NIOHTTP2Handler.ConnectionConfiguration {
+        var connection = NIOHTTP2Handler.ConnectionConfiguration()
+        connection.initialSettings = [
+            HTTP2Setting(parameter: .maxConcurrentStreams, value: configuration.maxConcurrentStreams),
+            HTTP2Setting(parameter: .maxHeaderListSize, value: configuration.maxHeaderListSize),
+            HTTP2Setting(parameter: .initialWindowSize, value: 65535),
+        ]
+        connection.maximumSequentialContinuationFrames = configuration.maxContinuationFrames
+        connection.maximumConnectionGlitches = configuration.maxGlitches
+        connection.controlFrameRateLimit.maximumCount = configuration.maxControlFrames
+        connection.controlFrameRateLimit.windowLength = configuration.abuseWindow
+        return connection
+    }
+
+    private func http2StreamConfiguration() -> NIOHTTP2Handler.StreamConfiguration {
+        var stream = NIOHTTP2Handler.StreamConfiguration()
+        stream.streamResetFrameRateLimit.maximumCount = configuration.maxResetStreams
+        stream.streamResetFrameRateLimit.windowLength = configuration.abuseWindow
+        stream.streamErrorRateLimit.maximumCount = configuration.maxResetStreams
+        stream.streamErrorRateLimit.windowLength = configuration.abuseWindow
+        return stream
+    }
+
+    private func makeRequestHandler(isHTTP1: Bool) -> RequestHandler {
+        RequestHandler(router: router,
+                       configuration: .init(bodyTimeout: configuration.bodyTimeout, isHTTP1: isHTTP1),
+                       metrics: metrics, logger: logger)
+    }
+}
+
+/// Counts HTTP/2 protocol errors for `/metrics` and closes the connection they broke.
+final class HTTP2ErrorObserver: ChannelInboundHandler {
+    typealias InboundIn = HTTP2Frame
+
+    private let counter: Counter
+    private let logger: Logger
+
+    init(counter: Counter, logger: Logger) {
+        self.counter = counter
+        self.logger = logger
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        counter.increment()
+        logger.debug("HTTP/2 connection error", metadata: ["error": "\(error)"])
+        context.close(promise: nil)
+    }
+}

@@ -1,0 +1,41 @@
+import NIOCore
+import NIOHTTP1
+
+/// A request whose body has arrived in full (decompressed, within the route's limit).
+public struct InletRequest: Sendable {
+    public var method: HTTPMethod
+    /// The path and query as sent, e.g. `/v1/hooks/acme-twilio?x=1`.
+    public var uri: String
+    public var headers: HTTPHeaders
+    public var body: [UInt8]
+    public var requestId: String
+    /// The peer's IP address, used for `context.ip` when an event lacks it.
+    public var remoteIP: String?
+
+    public var path: Substring {
+        uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? Substring(uri)
+    }
+
+    public var query: Substring? {
+        let parts = uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
+        return parts.count > 1 ? parts[1] : nil
+    }
+}
+
+/// A complete response. Bodies are small JSON documents, so they are built whole.
+public struct InletResponse: Sendable {
+    public var status: HTTPResponseStatus
+    public var headers: [(String, String)]
+    public var body: [UInt8]
+
+    public init(status: HTTPResponseStatus, headers: [(String, String)] = [], body: [UInt8] = []) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    /// A JSON response; `content-type` is set here, once.
+    public static func json(_ status: HTTPResponseStatus, _ body: [UInt8], headers: [(String, String)] = []) -> InletResponse {
+        InletResponse(status: status, headers: [("content-type", "application/json")] + headers, body: body)
+    }
+}

@@ -1,0 +1,44 @@
+/// The public paths of CONTRACT.md and who answers each.
+public struct InletRouter: Router {
+    public struct Limits: Sendable {
+        public var eventsBodyBytes: Int = 500_000
+        public var hooksBodyBytes: Int = 1024 * 1024
+        public init() {}
+    }
+
+    public var events: (any Endpoint)?
+    public var hooks: (any Endpoint)?
+    public var importStatus: (any Endpoint)?
+    public var limits: Limits
+
+    public init(events: (any Endpoint)?, hooks: (any Endpoint)?, importStatus: (any Endpoint)?, limits: Limits = .init()) {
+        self.events = events
+        self.hooks = hooks
+        self.importStatus = importStatus
+        self.limits = limits
+    }
+
+    /// The Segment paths; `import` is the same as `batch`.
+    static let eventPaths: Set<Substring> = ["track", "identify", "page", "screen", "group", "alias", "batch", "import"]
+
+    public func route(method: String, path: Substring) -> RouteTarget? {
+        let parts = path.split(separator: "/", omittingEmptySubsequences: true)
+        guard parts.count >= 2, parts[0] == "v1" else {
+            if path == "/ping", method == "GET" { return RouteTarget(label: "ping", endpoint: PingEndpoint(), maxBodyBytes: 0, acceptsGzip: false) }
+            return nil
+        }
+        switch (method, parts.count, parts[1]) {
+        case ("POST", 2, let name) where Self.eventPaths.contains(name):
+            guard let events else { return nil }
+            return RouteTarget(label: String(name), endpoint: events, maxBodyBytes: limits.eventsBodyBytes, acceptsGzip: true)
+        case ("POST", 3, "hooks"), ("GET", 3, "hooks"):
+            guard let hooks else { return nil }
+            return RouteTarget(label: "hooks", endpoint: hooks, maxBodyBytes: limits.hooksBodyBytes, acceptsGzip: true)
+        case ("GET", 3, "imports"):
+            guard let importStatus else { return nil }
+            return RouteTarget(label: "import_status", endpoint: importStatus, maxBodyBytes: 0, acceptsGzip: false)
+        default:
+            return nil
+        }
+    }
+}

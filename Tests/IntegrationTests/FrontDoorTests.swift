@@ -1,0 +1,217 @@
+import AsyncHTTPClient
+import Foundation
+import InletServer
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOSSL
+import Testing
+
+@Suite("Front door: TLS, ALPN, limits, timeouts, reload, drain")
+struct FrontDoorTests {
+    @Test("ALPN h2 is served over HTTP/2 and http/1.1 over HTTP/1.1, by the same routes")
+    func alpnBothWays() async throws {
+        let server = try await TestFrontDoor.start()
+        defer { Task { await server.frontDoor.drain() } }
+        for http1Only in [false, true] {
+            let client = HTTPClient.insecure(http1Only: http1Only)
+            var request = HTTPClientRequest(url: server.baseURL + "/echo")
+            request.method = .POST
+            request.body = .bytes(ByteBuffer(string: "hello"))
+            let response = try await client.execute(request, timeout: .seconds(10))
+            #expect(response.status == .ok)
+            #expect(response.version == (http1Only ? .http1_1 : .http2))
+            #expect(response.headers.first(name: "x-request-id")?.count == 32)
+            let body = try await response.body.collect(upTo: 1024)
+            #expect(String(buffer: body) == #"{"bytes":5}"#)
+            try await client.shutdown()
+        }
+    }
+
+    @Test("a client's X-Request-Id is kept; unknown paths get a JSON 404")
+    func requestIdAndNotFound() async throws {
+        let server = try await TestFrontDoor.start()
+        defer { Task { await server.frontDoor.drain() } }
+        let client = HTTPClient.insecure()
+        var request = HTTPClientRequest(url: server.baseURL + "/nowhere")
+        request.headers.add(name: "x-request-id", value: "abc-123")
+        let response = try await client.execute(request, timeout: .seconds(10))
+        #expect(response.status == .notFound)
+        #expect(response.headers.first(name: "x-request-id") == "abc-123")
+        let body = String(buffer: try await response.body.collect(upTo: 1024))
+        #expect(body.contains(#""success":false"#))
+        try await client.shutdown()
+    }
+
+    @Test("TLS 1.1 and older are refused; TLS 1.2 is accepted")
+    func tlsFloor() async throws {
+        let server = try await TestFrontDoor.start()
+        defer { Task { await server.frontDoor.drain() } }
+        await #expect(throws: (any Error).self) {
+            let client = try await RawTLSClient.connect(port: server.port, group: server.group, minimumTLS: .tlsv1, maximumTLS: .tlsv11)
+            await client.close()
+        }
+        let modern = try await RawTLSClient.connect(port: server.port, group: server.group, maximumTLS: .tlsv12)
+        #expect(modern.negotiatedProtocol == "http/1.1")
+        await modern.close()
+    }
+
+    @Test("plain-text HTTP on the TLS port gets no HTTP answer")
+    func plainTextRefused() async throws {
+        let server = try await TestFrontDoor.start()
+        defer { Task { await server.frontDoor.drain() } }
+        let channel = try await ClientBootstrap(group: server.group).connect(host: "127.0.0.1", port: server.port).get()
+        try await channel.writeAndFlush(ByteBuffer(string: "GET /echo HTTP/1.1\r\nHost: x\r\n\r\n"))
+        // The server closes: it never speaks HTTP without TLS.
+        try await channel.closeFuture.get()
+    }
+
+    @Test("a chunked body over the limit gets 413 before the body ends, and the connection closes")
+    func oversizedChunkedBody() async throws {
+        let server = try await TestFrontDoor.start()
+        defer { Task { await server.frontDoor.drain() } }
+        let client = try await RawTLSClient.connect(port: server.port, group: server.group)
+        try await client.send("POST /echo HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n")
+        let chunk = String(repeating: "x", count: 600)
+        try await client.send("258\r\n\(chunk)\r\n258\r\n\(chunk)\r\n")
+        // No terminating chunk is ever sent: the answer must come mid-stream.
+        let response = try await client.responseUntilClose()
+        #expect(response.hasPrefix("HTTP/1.1 413"))
+        #expect(response.contains("too_large"))
+    }
+
+    @Test("a declared Content-Length over the limit is refused at once")
+    func declaredLengthTooLarge() async throws {
+        let server = try await TestFrontDoor.start()
+        defer { Task { await server.frontDoor.drain() } }
+        let client = try await RawTLSClient.connect(port: server.port, group: server.group)
+        try await client.send("POST /echo HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5000\r\n\r\n")
+        let response = try await client.responseUntilClose()
+        #expect(response.hasPrefix("HTTP/1.1 413"))
+    }
+
+    @Test("a gzip body that inflates past the limit gets 413")
+    func gzipBomb() async throws {
+        let server = try await TestFrontDoor.start()
+        defer { Task { await server.frontDoor.drain() } }
+        let bomb = try gzip(Array(repeating: UInt8(ascii: "a"), count: 200_000))
+        #expect(bomb.count < 1_000)
+        let client = HTTPClient.insecure()
+        var request = HTTPClientRequest(url: server.baseURL + "/echo")
+        request.method = .POST
+        request.headers.add(name: "content-encoding", value: "gzip")
+        request.body = .bytes(ByteBuffer(bytes: bomb))
+        let response = try await client.execute(request, timeout: .seconds(10))
+        #expect(response.status == .payloadTooLarge)
+        try await client.shutdown()
+    }
+
+    @Test("a body that stops arriving gets 408")
+    func slowBody() async throws {
+        let server = try await TestFrontDoor.start { $0.bodyTimeout = .milliseconds(300) }
+        defer { Task { await server.frontDoor.drain() } }
+        let client = try await RawTLSClient.connect(port: server.port, group: server.group)
+        try await client.send("POST /echo HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100\r\n\r\n0123456789")
+        let response = try await client.responseUntilClose()
+        #expect(response.hasPrefix("HTTP/1.1 408"))
+    }
+
+    @Test("a request head that never completes is cut off")
+    func slowHeaders() async throws {
+        let server = try await TestFrontDoor.start { $0.headerTimeout = .milliseconds(300) }
+        defer { Task { await server.frontDoor.drain() } }
+        let client = try await RawTLSClient.connect(port: server.port, group: server.group)
+        try await client.send("POST /echo HTTP/1.1\r\nHost: loc")
+        let response = try await client.responseUntilClose()
+        #expect(!response.contains("200"))
+        #expect(!client.channel.isActive)
+    }
+
+    @Test("connections beyond the cap are closed at once; those within are served")
+    func connectionCap() async throws {
+        let server = try await TestFrontDoor.start { $0.maxConnections = 2 }
+        defer { Task { await server.frontDoor.drain() } }
+        let first = try await RawTLSClient.connect(port: server.port, group: server.group)
+        let second = try await RawTLSClient.connect(port: server.port, group: server.group)
+        await #expect(throws: (any Error).self) {
+            let third = try await RawTLSClient.connect(port: server.port, group: server.group)
+            await third.close()
+        }
+        try await first.send("POST /echo HTTP/1.1\r\nHost: localhost\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi")
+        #expect(try await first.responseUntilClose().hasPrefix("HTTP/1.1 200"))
+        await second.close()
+    }
+
+    @Test("SIGHUP's reload: new handshakes get the new certificate, open connections keep working")
+    func certificateReload() async throws {
+        let server = try await TestFrontDoor.start()
+        defer { Task { await server.frontDoor.drain() } }
+        let before = try await peerCertificate(port: server.port, group: server.group)
+        let open = try await RawTLSClient.connect(port: server.port, group: server.group)
+
+        _ = try DevCertificate.write(to: server.certificateDirectory, commonName: "localhost")
+        try server.tls.reload()
+
+        let after = try await peerCertificate(port: server.port, group: server.group)
+        #expect(before != after)
+        try await open.send("POST /echo HTTP/1.1\r\nHost: localhost\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi")
+        #expect(try await open.responseUntilClose().hasPrefix("HTTP/1.1 200"))
+    }
+
+    @Test("drain lets an in-flight request finish and stops accepting")
+    func gracefulDrain() async throws {
+        let server = try await TestFrontDoor.start()
+        let client = HTTPClient.insecure()
+        async let slow = client.execute(HTTPClientRequest(url: server.baseURL + "/slow?ms=700"), timeout: .seconds(10))
+        try await Task.sleep(for: .milliseconds(200))
+        await server.frontDoor.drain()
+        let response = try await slow
+        #expect(response.status == .ok)
+        #expect(String(buffer: try await response.body.collect(upTo: 100)) == "done")
+        await #expect(throws: (any Error).self) {
+            _ = try await RawTLSClient.connect(port: server.port, group: server.group)
+        }
+        try await client.shutdown()
+    }
+
+    /// The DER bytes of the certificate the server presents to a new connection.
+    private func peerCertificate(port: Int, group: any EventLoopGroup) async throws -> [UInt8] {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.certificateVerification = .none
+        let context = try NIOSSLContext(configuration: tls)
+        let channel = try await ClientBootstrap(group: group)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: context, serverHostname: "localhost"))
+                }
+            }
+            .connect(host: "127.0.0.1", port: port).get()
+        // Any request forces the handshake to finish before the answer.
+        try await channel.writeAndFlush(ByteBuffer(string: "GET /nowhere HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"))
+        let handler = try await channel.pipeline.handler(type: NIOSSLClientHandler.self).get()
+        var certificate: NIOSSLCertificate?
+        for _ in 0..<100 where certificate == nil {
+            certificate = try await channel.eventLoop.submit { handler.peerCertificate }.get()
+            if certificate == nil { try await Task.sleep(for: .milliseconds(20)) }
+        }
+        try? await channel.close()
+        return try #require(certificate).toDERBytes()
+    }
+}
+
+/// gzip by the system's `gzip` command: an implementation independent of the server's inflater.
+func gzip(_ bytes: [UInt8]) throws -> [UInt8] {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/bin/gzip")
+    process.arguments = ["-c", "-9"]
+    let input = Pipe()
+    let output = Pipe()
+    process.standardInput = input
+    process.standardOutput = output
+    try process.run()
+    input.fileHandleForWriting.write(Data(bytes))
+    try input.fileHandleForWriting.close()
+    let data = output.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return Array(data)
+}

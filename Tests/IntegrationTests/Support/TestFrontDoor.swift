@@ -1,0 +1,69 @@
+import AsyncHTTPClient
+import Foundation
+import InletServer
+import Logging
+import NIOCore
+import NIOPosix
+import NIOSSL
+
+/// A front door on a free port with a generated certificate and a small router of test endpoints.
+struct TestFrontDoor {
+    let frontDoor: FrontDoor
+    let tls: TLSContextStore
+    let port: Int
+    let certificateDirectory: String
+    let group: any EventLoopGroup
+
+    static func start(configure: (inout FrontDoorConfiguration) -> Void = { _ in }) async throws -> TestFrontDoor {
+        let group = MultiThreadedEventLoopGroup.singleton
+        let directory = NSTemporaryDirectory() + TestServices.unique("certs")
+        let paths = try DevCertificate.write(to: directory)
+        let tls = try TLSContextStore(certificatePath: paths.certificate, keyPath: paths.key)
+        var configuration = FrontDoorConfiguration()
+        configuration.host = "127.0.0.1"
+        configuration.port = 0
+        configure(&configuration)
+        let frontDoor = FrontDoor(configuration: configuration, tls: tls, router: TestRouter(), group: group,
+                                  logger: Logger(label: "test.frontdoor"))
+        let address = try await frontDoor.start()
+        return TestFrontDoor(frontDoor: frontDoor, tls: tls, port: address.port!, certificateDirectory: directory, group: group)
+    }
+
+    var baseURL: String { "https://localhost:\(port)" }
+}
+
+/// `POST /echo` answers the body's length (limit 1,000 bytes, gzip accepted); `GET /slow?ms=N`
+/// answers after N milliseconds, to hold a request in flight.
+struct TestRouter: Router {
+    func route(method: String, path: Substring) -> RouteTarget? {
+        switch path {
+        case "/echo": return RouteTarget(label: "echo", endpoint: EchoEndpoint(), maxBodyBytes: 1_000, acceptsGzip: true)
+        case "/slow": return RouteTarget(label: "slow", endpoint: SlowEndpoint(), maxBodyBytes: 0, acceptsGzip: false)
+        default: return nil
+        }
+    }
+}
+
+struct EchoEndpoint: Endpoint {
+    func respond(to request: InletRequest, on eventLoop: any EventLoop) -> EventLoopFuture<InletResponse> {
+        eventLoop.makeSucceededFuture(.json(.ok, Array(#"{"bytes":\#(request.body.count)}"#.utf8)))
+    }
+}
+
+struct SlowEndpoint: Endpoint {
+    func respond(to request: InletRequest, on eventLoop: any EventLoop) -> EventLoopFuture<InletResponse> {
+        let ms = request.query.flatMap { Int($0.dropFirst(3)) } ?? 500
+        return eventLoop.scheduleTask(in: .milliseconds(Int64(ms))) { InletResponse(status: .ok, body: Array("done".utf8)) }.futureResult
+    }
+}
+
+extension HTTPClient {
+    /// A client that trusts any certificate (the test server's is self-signed).
+    static func insecure(http1Only: Bool = false) -> HTTPClient {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.certificateVerification = .none
+        var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
+        configuration.httpVersion = http1Only ? .http1Only : .automatic
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }
+}
