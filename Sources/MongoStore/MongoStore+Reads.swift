@@ -55,8 +55,8 @@ extension MongoStore {
             if let sort { options["sort"] = .object(sort) }
             if limit > 0 { options["limit"] = .int(Int64(limit)) }
             let filter = BSONDocument(filter)
-            let options_ = BSONDocument(options)
-            guard let cursor = mongoc_collection_find_with_opts(handle, filter.pointer, options_.pointer, nil) else {
+            let optionsDocument = BSONDocument(options)
+            guard let cursor = mongoc_collection_find_with_opts(handle, filter.pointer, optionsDocument.pointer, nil) else {
                 throw MongoStoreError(code: .server, message: "cannot open a cursor on \(collection)")
             }
             defer { mongoc_cursor_destroy(cursor) }
