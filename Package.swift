@@ -78,6 +78,8 @@ let package = Package(
         .target(name: "Forwarder", dependencies: [
             "MongoStore", "InletModel",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
@@ -123,7 +125,8 @@ let package = Package(
             "RedisClient", "RateLimit", .product(name: "NIOEmbedded", package: "swift-nio"),
         ]),
         .testTarget(name: "IntegrationTests", dependencies: [
-            "InletServer",
+            "InletServer", "Forwarder",
+            .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "NIOTLS", package: "swift-nio"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -1,0 +1,135 @@
+import AsyncHTTPClient
+import Foundation
+import InletModel
+import Logging
+import MongoStore
+import NIOConcurrencyHelpers
+import ServiceLifecycle
+
+/// Delivers the `triggers` outbox to the campaign engine (CONTRACT.md "Campaign triggers").
+///
+/// Each trigger is claimed with one atomic `findOneAndUpdate` that sets a lease, so any number of
+/// instances share one outbox and never send the same trigger at the same time; a claim whose
+/// instance died is taken over once its lease expires. Delivery is at least once: the engine
+/// dedupes on `Idempotency-Key`.
+///
+/// A `Service`: `run()` polls until graceful shutdown, then stops claiming, lets the deliveries in
+/// flight finish and records their outcomes. On cancellation, deliveries are cut short and their
+/// claims handed back.
+public final class TriggerForwarder: Service, Sendable {
+    public let configuration: Configuration
+    /// Written as `owner` on claimed triggers: which instance holds a lease.
+    public let instanceID: String
+
+    let store: MongoStore
+    let endpoint: String
+    let secret: String
+    let logger: Logger
+    let metrics = ForwarderMetrics()
+    let wakeup = WakeSignal()
+    private let stopping = NIOLockedValueBox(false)
+    private let inFlight = NIOLockedValueBox(0)
+
+    public init(store: MongoStore, engineURL: String, secret: String, configuration: Configuration = .init(), logger: Logger) {
+        self.store = store
+        self.secret = secret
+        self.configuration = configuration
+        self.logger = logger
+        var base = engineURL
+        while base.hasSuffix("/") { base.removeLast() }
+        endpoint = base + "/v1/triggers"
+        instanceID = "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier):\(UUID().uuidString.prefix(8))"
+        if configuration.lease <= configuration.requestTimeout {
+            logger.warning(
+                "trigger lease does not exceed the request timeout; a slow delivery may be sent twice",
+                metadata: ["lease": "\(configuration.lease)", "requestTimeout": "\(configuration.requestTimeout)"]
+            )
+        }
+    }
+
+    /// Starts a claim round now instead of at the next poll; the server calls it after storing a
+    /// trigger so delivery does not wait for the poll interval.
+    public func wake() {
+        wakeup.signal()
+    }
+
+    public func run() async throws {
+        // Made here, not in init, so a forwarder that never runs owns nothing that needs shutting down.
+        let client = HTTPClient(
+            eventLoopGroup: HTTPClient.defaultEventLoopGroup,
+            configuration: Self.clientConfiguration(configuration),
+            backgroundActivityLogger: logger
+        )
+        logger.info("trigger forwarder started", metadata: ["owner": "\(instanceID)", "maxInFlight": "\(configuration.maxInFlight)"])
+        await withGracefulShutdownHandler {
+            await withTaskGroup(of: Void.self) { background in
+                background.addTask { await self.refreshGaugesPeriodically() }
+                await withDiscardingTaskGroup { deliveries in
+                    await self.dispatch(client, into: &deliveries)
+                }
+                background.cancelAll()
+            }
+        } onGracefulShutdown: {
+            self.stopping.withLockedValue { $0 = true }
+            self.wakeup.signal()
+        }
+        try await client.shutdown()
+        logger.info("trigger forwarder stopped", metadata: ["owner": "\(instanceID)"])
+    }
+
+    private var shouldStop: Bool {
+        Task.isCancelled || stopping.withLockedValue { $0 }
+    }
+
+    /// Claims due triggers one at a time while a delivery slot is free; waits for a slot, a poll
+    /// tick or `wake()` otherwise.
+    private func dispatch(_ client: HTTPClient, into deliveries: inout DiscardingTaskGroup) async {
+        let limit = max(1, configuration.maxInFlight)
+        while !shouldStop {
+            if inFlight.withLockedValue({ $0 }) >= limit {
+                await wakeup.wait(upTo: configuration.pollInterval)
+                continue
+            }
+            let claimed: ClaimedTrigger?
+            do {
+                claimed = try await claim()
+            } catch {
+                metrics.storeErrors.increment()
+                logger.warning("cannot claim triggers", metadata: ["error": "\(error)"])
+                await wakeup.wait(upTo: configuration.pollInterval)
+                continue
+            }
+            guard let claimed else {
+                await wakeup.wait(upTo: configuration.pollInterval)
+                continue
+            }
+            inFlight.withLockedValue { $0 += 1 }
+            deliveries.addTask {
+                await self.deliver(claimed, client: client)
+                self.inFlight.withLockedValue { $0 -= 1 }
+                self.wakeup.signal()
+            }
+        }
+    }
+
+    func claim() async throws -> ClaimedTrigger? {
+        let now = Date()
+        let document = try await store.findOneAndUpdate(
+            Collections.triggers,
+            filter: OutboxQueries.claimFilter(now: now),
+            update: OutboxQueries.claimUpdate(owner: instanceID, now: now, lease: configuration.lease),
+            sort: OutboxQueries.claimSort
+        )
+        return document.map(ClaimedTrigger.init(document:))
+    }
+
+    static func clientConfiguration(_ configuration: Configuration) -> HTTPClient.Configuration {
+        var client = HTTPClient.Configuration()
+        // A redirect would send the signed trigger somewhere the operator did not configure.
+        client.redirectConfiguration = .disallow
+        client.timeout = .init(connect: .init(configuration.connectTimeout), read: .init(configuration.requestTimeout))
+        client.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: max(1, configuration.maxInFlight))
+        client.httpVersion = .automatic
+        return client
+    }
+}
