@@ -23,9 +23,6 @@ public final class InletApplication: Service, Sendable {
     private let admin: AdminServer
     private let logger: Logger
 
-    /// Defaults for sources whose route gives no `rateLimit`.
-    public static let defaultRateLimit = RateLimitPolicy(perSecond: 1_000, burst: 2_000, onRedisDown: .open)
-
     public init(settings: InletSettings, routes: RouteTable, logger: Logger,
                 group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) throws {
         InletMetrics.bootstrapOnce()
@@ -42,11 +39,13 @@ public final class InletApplication: Service, Sendable {
         tls = try TLSContextStore(certificatePath: settings.tlsCertPath, keyPath: settings.tlsKeyPath)
 
         let events = EventsEndpoint(routes: routes, region: settings.region, keys: keyCache, limiter: limiter, store: store,
-                                    defaultRateLimit: Self.defaultRateLimit, logger: logger)
+                                    logger: logger)
         var limits = InletRouter.Limits()
         limits.eventsBodyBytes = settings.bodies.eventsDecompressedBytes
         limits.hooksBodyBytes = settings.bodies.hooksBytes
-        let router = InletRouter(events: events, hooks: nil, importStatus: nil, limits: limits)
+        let hooks = HooksEndpoint(routes: routes, region: settings.region, publicURL: settings.publicURL, limiter: limiter,
+                                  nonces: NonceStore(redis: redis), redis: redis, store: store, logger: logger)
+        let router = InletRouter(events: events, hooks: hooks, importStatus: nil, limits: limits)
         frontDoor = FrontDoor(configuration: Self.frontDoorConfiguration(settings), tls: tls, router: router,
                               group: group, logger: logger)
 

@@ -18,38 +18,41 @@ final class EventsEndpoint: Endpoint {
     private let keys: APIKeyCache
     private let limiter: RateLimiter
     private let store: MongoStore
-    private let defaultRateLimit: RateLimitPolicy
     private let logger: Logger
 
     init(routes: RouteTable, region: Region, keys: APIKeyCache, limiter: RateLimiter, store: MongoStore,
-         defaultRateLimit: RateLimitPolicy, logger: Logger) {
+         logger: Logger) {
         self.routes = routes
         self.region = region
         self.keys = keys
         self.limiter = limiter
         self.store = store
-        self.defaultRateLimit = defaultRateLimit
         self.logger = logger
     }
 
     func respond(to request: InletRequest, on eventLoop: any EventLoop) -> EventLoopFuture<InletResponse> {
-        guard let endpoint = SegmentEndpoint(rawValue: String(request.path.split(separator: "/").last ?? "")) else {
+        guard let endpoint = SegmentEndpoint(pathComponent: String(request.path.split(separator: "/").last ?? "")) else {
             return eventLoop.makeSucceededFuture(.error(.notFound()))
         }
         guard EndpointSupport.isJSON(request.headers) else {
             return eventLoop.makeSucceededFuture(.error(.unsupportedMediaType("send the body as application/json")))
         }
         let body: JSONValue
-        switch Self.parse(request.body) {
-        case .success(let value):
-            body = value
-        case .failure(let error):
-            return eventLoop.makeSucceededFuture(.error(.badRequest(error.code, error.message)))
+        var eventSizes: [Int] = []
+        do {
+            if endpoint.eventType == nil {
+                body = try JSONParser.parse(request.body, measuringElementsOf: "batch", elementLengths: &eventSizes)
+            } else {
+                body = try JSONParser.parse(request.body)
+                eventSizes = [request.body.count]
+            }
+        } catch {
+            return eventLoop.makeSucceededFuture(.error(.badRequest("invalid_json", error.message)))
         }
         guard let writeKey = Self.writeKey(request.headers, body) else {
             return eventLoop.makeSucceededFuture(.error(.unauthorized("missing write key")))
         }
-        return keys.lookup(writeKey, on: eventLoop).flatMap { record in
+        return keys.lookup(writeKey, on: eventLoop).flatMap { record -> EventLoopFuture<InletResponse> in
             guard let record, !record.isRevoked,
                   let source = self.routes.source(id: record.sourceId), source.kind == .events
             else {
@@ -58,17 +61,20 @@ final class EventsEndpoint: Endpoint {
             guard source.region == self.region else {
                 return eventLoop.makeSucceededFuture(EndpointSupport.wrongRegion(tenant: source.tenantId, region: source.region))
             }
-            return self.accept(body: body, endpoint: endpoint, source: source, request: request, on: eventLoop)
+            return self.accept(body: body, eventSizes: eventSizes, endpoint: endpoint, source: source, request: request, on: eventLoop)
+        }.recover { _ in
+            // The key store could not answer: that is our outage, not the client's bad key.
+            .error(.storageUnavailable())
         }
     }
 
-    private func accept(body: JSONValue, endpoint: SegmentEndpoint, source: SourceRoute, request: InletRequest,
+    private func accept(body: JSONValue, eventSizes: [Int], endpoint: SegmentEndpoint, source: SourceRoute, request: InletRequest,
                         on eventLoop: any EventLoop) -> EventLoopFuture<InletResponse> {
         let now = Date()
         let context = EventContext(tenantId: source.tenantId, sourceId: source.id, receivedAt: now, clientIP: request.remoteIP)
         let batch: SegmentBatch
         do {
-            batch = try SegmentNormalizer.normalize(body: body, endpoint: endpoint, context: context)
+            batch = try SegmentNormalizer.normalize(body: body, endpoint: endpoint, context: context, eventSizes: eventSizes)
         } catch {
             return eventLoop.makeSucceededFuture(.error(error))
         }
@@ -76,7 +82,7 @@ final class EventsEndpoint: Endpoint {
             return eventLoop.makeSucceededFuture(Self.answer(status: .badRequest, accepted: 0, rejected: batch.rejected, headers: []))
         }
         let cost = batch.accepted.count + batch.rejected.count
-        return limiter.check(tenantId: source.tenantId, sourceId: source.id, policy: source.rateLimit ?? defaultRateLimit,
+        return limiter.check(tenantId: source.tenantId, sourceId: source.id, policy: source.rateLimit ?? SourceRoute.defaultEventsRateLimit,
                              cost: cost, on: eventLoop)
             .flatMap { decision in
                 if let refusal = EndpointSupport.refusal(decision) {
@@ -114,12 +120,6 @@ final class EventsEndpoint: Endpoint {
                 self.logger.warning("events not stored", metadata: ["failed": "\(failed.count)", "reason": "\(first)"])
             }
             return failed.isEmpty
-        }
-    }
-
-    static func parse(_ body: [UInt8]) -> Result<JSONValue, JSONParseError> {
-        body.withUnsafeBytes { bytes in
-            Result { () throws(JSONParseError) in try JSONParser.parse(bytes) }
         }
     }
 

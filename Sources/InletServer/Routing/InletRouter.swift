@@ -18,8 +18,10 @@ public struct InletRouter: Router {
         self.limits = limits
     }
 
-    /// The Segment paths; `import` is the same as `batch`.
-    static let eventPaths: Set<Substring> = ["track", "identify", "page", "screen", "group", "alias", "batch", "import"]
+    /// The Segment paths (`import` is the same as `batch`), and analytics.js's one-letter forms.
+    static let eventPaths: Set<Substring> = [
+        "track", "identify", "page", "screen", "group", "alias", "batch", "import", "t", "i", "p", "s", "g", "a", "b",
+    ]
 
     public func route(method: String, path: Substring) -> RouteTarget? {
         let parts = path.split(separator: "/", omittingEmptySubsequences: true)
