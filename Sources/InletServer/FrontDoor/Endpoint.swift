@@ -12,6 +12,8 @@ public struct RouteTarget: Sendable {
     /// A short, fixed label for metrics and logs (`track`, `hooks`, ...), never the raw path.
     public var label: String
     public var endpoint: any Endpoint
+    /// When set, the body is streamed to this endpoint instead of being buffered for `endpoint`.
+    public var streaming: (any StreamingEndpoint)?
     /// The largest body accepted, counted after decompression; larger gets `413` while it streams in.
     public var maxBodyBytes: Int
     /// Whether `Content-Encoding: gzip` is accepted.
@@ -23,10 +25,26 @@ public struct RouteTarget: Sendable {
         self.maxBodyBytes = maxBodyBytes
         self.acceptsGzip = acceptsGzip
     }
+
+    /// A target whose body streams to `streaming`, without a size limit.
+    public init(label: String, streaming: any StreamingEndpoint, acceptsGzip: Bool) {
+        self.label = label
+        self.endpoint = UnreachableEndpoint()
+        self.streaming = streaming
+        self.maxBodyBytes = .max
+        self.acceptsGzip = acceptsGzip
+    }
 }
 
 /// Maps a method and path to its target. One router serves HTTP/1.1 and HTTP/2 alike.
 public protocol Router: Sendable {
     /// `nil` when nothing is at that path; the handler answers `404`.
     func route(method: String, path: Substring) -> RouteTarget?
+}
+
+/// Stands in for `RouteTarget.endpoint` on streaming targets, whose requests never reach it.
+struct UnreachableEndpoint: Endpoint {
+    func respond(to request: InletRequest, on eventLoop: any EventLoop) -> EventLoopFuture<InletResponse> {
+        eventLoop.makeSucceededFuture(.error(.notFound()))
+    }
 }

@@ -25,6 +25,8 @@ final class RequestHandler: ChannelDuplexHandler {
         case responding
         /// An early answer was sent; the rest of the request is read and dropped.
         case discarding
+        /// The body streams to a `BodyConsumer`, read only as fast as it consumes.
+        case streaming(StreamingUpload)
     }
 
     private struct Receiving {
@@ -38,6 +40,8 @@ final class RequestHandler: ChannelDuplexHandler {
 
     private var state = State.idle
     private var bodyTimer: Scheduled<Void>?
+    /// A `read` held back while a streaming consumer catches up.
+    private var readPending = false
     private let router: any Router
     private let configuration: Configuration
     private let metrics: RequestMetrics
@@ -63,6 +67,25 @@ final class RequestHandler: ChannelDuplexHandler {
 
     func handlerRemoved(context: ChannelHandlerContext) {
         bodyTimer?.cancel()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if case .streaming(let upload) = state, !upload.finished {
+            upload.finished = true
+            upload.consumer?.abort(reason: "client disconnected")
+        }
+        bodyTimer?.cancel()
+        context.fireChannelInactive()
+    }
+
+    /// Back-pressure: while a streaming consumer is busy, the socket (or HTTP/2 stream) is not read,
+    /// so TCP and HTTP/2 flow control slow the client down instead of memory filling up.
+    func read(context: ChannelHandlerContext) {
+        if case .streaming(let upload) = state, upload.isBusy {
+            readPending = true
+            return
+        }
+        context.read()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -101,12 +124,20 @@ final class RequestHandler: ChannelDuplexHandler {
             }
             inflater = GzipInflater(limit: target.maxBodyBytes)
         }
+        if let streaming = target.streaming {
+            startStreaming(head: head, target: target, endpoint: streaming, requestId: requestId, inflater: inflater, context: context)
+            return
+        }
         state = .receiving(Receiving(head: head, target: target, requestId: requestId, body: [],
                                      inflater: inflater, startedAt: .now()))
         armBodyTimer(context: context)
     }
 
     private func receiveBody(_ buffer: inout ByteBuffer, context: ChannelHandlerContext) {
+        if case .streaming(let upload) = state {
+            receiveStreamedBody(buffer, upload: upload, context: context)
+            return
+        }
         guard case .receiving(var receiving) = state else { return }
         state = .responding  // placeholder while `receiving` is mutated, so the array is not copied
         let limit = receiving.target.maxBodyBytes
@@ -150,6 +181,9 @@ final class RequestHandler: ChannelDuplexHandler {
             return
         case .idle, .responding:
             return
+        case .streaming(let upload):
+            upload.endReceived = true
+            pump(upload, context: context)
         case .receiving(let receiving):
             state = .responding
             if let inflater = receiving.inflater {
@@ -193,14 +227,14 @@ final class RequestHandler: ChannelDuplexHandler {
 
     /// An answer before the body has fully arrived. On HTTP/1.1 the connection closes after it,
     /// because the unread rest of the body would otherwise be taken for the next request.
-    private func sendEarly(status: Int, code: String, message: String, requestId: String, label: String,
+    func sendEarly(status: Int, code: String, message: String, requestId: String, label: String,
                            context: ChannelHandlerContext, close: Bool = true) {
         let body = InletErrorBody.render(status: status, code: code, message: message)
         send(.json(HTTPResponseStatus(statusCode: status), body), requestId: requestId, label: label,
              startedAt: .now(), closeAfter: close, context: context)
     }
 
-    private func send(_ response: InletResponse, requestId: String, label: String, startedAt: NIODeadline,
+    func send(_ response: InletResponse, requestId: String, label: String, startedAt: NIODeadline,
                       closeAfter: Bool, context: ChannelHandlerContext) {
         var headers = HTTPHeaders()
         headers.reserveCapacity(response.headers.count + 3)
@@ -225,7 +259,7 @@ final class RequestHandler: ChannelDuplexHandler {
         }
     }
 
-    private func armBodyTimer(context: ChannelHandlerContext) {
+    func armBodyTimer(context: ChannelHandlerContext) {
         bodyTimer?.cancel()
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         bodyTimer = context.eventLoop.scheduleTask(in: configuration.bodyTimeout) {
@@ -235,11 +269,40 @@ final class RequestHandler: ChannelDuplexHandler {
     }
 
     private func bodyTimedOut(context: ChannelHandlerContext) {
+        if case .streaming(let upload) = state, !upload.isBusy {
+            state = .discarding
+            upload.finished = true
+            upload.consumer?.abort(reason: "request body stopped arriving")
+            sendEarly(status: 408, code: "request_timeout", message: "request body stopped arriving",
+                      requestId: upload.requestId, label: upload.label, context: context)
+            return
+        }
         guard case .receiving(let receiving) = state else { return }
         state = .discarding
         logger.info("request body timed out", metadata: ["request-id": "\(receiving.requestId)"])
         sendEarly(status: 408, code: "request_timeout", message: "request body stopped arriving",
                   requestId: receiving.requestId, label: receiving.target.label, context: context)
+    }
+
+    func setStreaming(_ upload: StreamingUpload) {
+        state = .streaming(upload)
+    }
+
+    /// After a streamed request's answer: idle when its body had ended, else drop the rest.
+    func setIdleOrDiscarding(endReceived: Bool) {
+        state = endReceived ? .idle : .discarding
+    }
+
+    func cancelBodyTimer() {
+        bodyTimer?.cancel()
+        bodyTimer = nil
+    }
+
+    func resumeReading(context: ChannelHandlerContext) {
+        if readPending {
+            readPending = false
+            context.read()
+        }
     }
 
     /// The client's `X-Request-Id` when it is sane (short, printable), else a new one.

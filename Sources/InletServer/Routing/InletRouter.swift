@@ -8,12 +8,15 @@ public struct InletRouter: Router {
 
     public var events: (any Endpoint)?
     public var hooks: (any Endpoint)?
+    public var imports: (any StreamingEndpoint)?
     public var importStatus: (any Endpoint)?
     public var limits: Limits
 
-    public init(events: (any Endpoint)?, hooks: (any Endpoint)?, importStatus: (any Endpoint)?, limits: Limits = .init()) {
+    public init(events: (any Endpoint)?, hooks: (any Endpoint)?, imports: (any StreamingEndpoint)?, importStatus: (any Endpoint)?,
+                limits: Limits = .init()) {
         self.events = events
         self.hooks = hooks
+        self.imports = imports
         self.importStatus = importStatus
         self.limits = limits
     }
@@ -36,6 +39,9 @@ public struct InletRouter: Router {
         case ("POST", 3, "hooks"), ("GET", 3, "hooks"):
             guard let hooks else { return nil }
             return RouteTarget(label: "hooks", endpoint: hooks, maxBodyBytes: limits.hooksBodyBytes, acceptsGzip: true)
+        case ("POST", 3, "imports"):
+            guard let imports else { return nil }
+            return RouteTarget(label: "imports", streaming: imports, acceptsGzip: true)
         case ("GET", 3, "imports"):
             guard let importStatus else { return nil }
             return RouteTarget(label: "import_status", endpoint: importStatus, maxBodyBytes: 0, acceptsGzip: false)
