@@ -20,12 +20,13 @@ extension TriggerForwarder {
             for: result, attemptsBefore: trigger.attempts, configuration: configuration, random: Double.random(in: 0...1)
         )
         record(verdict, result: result, trigger: trigger, now: now)
+        let filter = OutboxQueries.ownedFilter(id: trigger.idValue, owner: instanceID)
+        let update = OutboxQueries.update(for: verdict, result: result, now: now)
+        // An unstructured task does not inherit our cancellation: the outcome (a 2xx above all,
+        // or the claim handed back on stop) is still written when the forwarder is cancelled.
+        let recording = Task { [store] in try await store.updateOne(Collections.triggers, filter: filter, update: update) }
         do {
-            let (matched, _) = try await store.updateOne(
-                Collections.triggers,
-                filter: OutboxQueries.ownedFilter(id: trigger.idValue, owner: instanceID),
-                update: OutboxQueries.update(for: verdict, result: result, now: now)
-            )
+            let (matched, _) = try await recording.value
             if matched == 0 {
                 logger.warning("trigger lease lost before its outcome was recorded", metadata: ["trigger": "\(trigger.id)"])
             }

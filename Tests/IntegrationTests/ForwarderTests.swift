@@ -1,6 +1,7 @@
 import Forwarder
 import Foundation
 import InletModel
+import InletServer
 import MongoStore
 import Testing
 
@@ -260,5 +261,64 @@ struct ForwarderTests {
             #expect(receiver.receivedIDs == ["acme:order-completed:m-first", "acme:order-completed:m-second"])
         }
         try await receiver.stop()
+    }
+}
+
+extension ForwarderTests {
+    @Test func cancellationHandsAClaimBackWithoutCountingAnAttempt() async throws {
+        let receiver = EngineReceiver(secret: Support.secret, defaultStatus: EngineReceiver.noAnswer)
+        try await receiver.start()
+        try await Support.withOutbox { store, _ in
+            var configuration = Support.fastConfiguration()
+            configuration.requestTimeout = .seconds(60)
+            configuration.lease = .seconds(120)
+            let id = "acme:order-completed:m-hanging"
+            try await Support.insert([Support.trigger("m-hanging")], into: store)
+            let forwarder = Self.forwarder(store, receiver, configuration)
+            let running = Task { try await forwarder.run() }
+            try await Support.expectEventually { receiver.received.count == 1 }
+            let claimed = try await Support.document(id, in: store)
+            #expect(claimed["status"] == "sending")
+            #expect(claimed["owner"] == .string(forwarder.instanceID))
+            running.cancel()
+            try await running.value
+            let released = try await Support.document(id, in: store)
+            #expect(released["status"] == "pending")
+            #expect(released["attempts"] == 0)
+            #expect(released["owner"] == nil)
+            #expect(released["leaseUntil"] == nil)
+        }
+        try await receiver.stop()
+    }
+
+    @Test func exportsOutboxMetrics() async throws {
+        InletMetrics.bootstrapOnce()
+        let receiver = EngineReceiver(secret: Support.secret, script: [500, 200])
+        try await receiver.start()
+        try await Support.withOutbox { store, _ in
+            try await Support.insert([Support.trigger("m-metrics")], into: store)
+            try await Support.running([Self.forwarder(store, receiver)]) {
+                try await Support.expectEventually { try await Support.count(store, status: "delivered") == 1 }
+                // Gauges are refreshed every 100 ms here; other tests' forwarders may set them too,
+                // so only their presence is checked, and counters only for having grown.
+                try await Support.expectEventually { Self.metricValue(#"inlet_outbox_depth{status="dead"}"#) != nil }
+            }
+            #expect((Self.metricValue("inlet_outbox_delivered_total") ?? 0) >= 1)
+            #expect((Self.metricValue("inlet_outbox_failed_attempts_total") ?? 0) >= 1)
+            #expect((Self.metricValue("inlet_outbox_delivery_latency_seconds_count") ?? 0) >= 1)
+            #expect(Self.metricValue("inlet_outbox_oldest_pending_age_seconds") != nil)
+        }
+        try await receiver.stop()
+    }
+
+    /// The value of the exposition line for `series` (name plus labels as written), if present.
+    static func metricValue(_ series: String) -> Double? {
+        var buffer: [UInt8] = []
+        InletMetrics.registry.emit(into: &buffer)
+        let text = String(decoding: buffer, as: UTF8.self)
+        for line in text.split(separator: "\n") where line.hasPrefix(series + " ") {
+            return Double(line.dropFirst(series.count + 1))
+        }
+        return nil
     }
 }

@@ -9,7 +9,8 @@ import NIOPosix
 /// Plays the campaign engine for the forwarder tests: a plain HTTP/1.1 server on 127.0.0.1 that
 /// records every `POST /v1/triggers`, checks `X-Inlet-Signature` with an HMAC written here from
 /// SHA-256 alone (so a bug in the forwarder's signing cannot hide behind the same code), and
-/// answers from a script: the queued statuses first, then `defaultStatus`.
+/// answers from a script: the queued statuses first, then `defaultStatus`; `noAnswer` keeps the
+/// request hanging, to catch a forwarder mid-delivery.
 ///
 /// `stop()` and `start(port:)` with the old port play an engine outage and its return.
 final class EngineReceiver: Sendable {
@@ -33,6 +34,8 @@ final class EngineReceiver: Sendable {
         var connections: [ObjectIdentifier: Channel] = [:]
         var port = 0
     }
+
+    static let noAnswer = 0
 
     let secret: String
     private let state: NIOLockedValueBox<State>
@@ -153,6 +156,8 @@ private final class EngineReceiverHandler: ChannelInboundHandler {
         case .end:
             guard let head else { return }
             let status = receiver.handle(path: head.uri, headers: head.headers, body: body)
+            self.head = nil
+            guard status != EngineReceiver.noAnswer else { return }
             let answer = ByteBuffer(string: #"{"ok":\#(status < 300)}"#)
             var headers = HTTPHeaders()
             headers.add(name: "Content-Type", value: "application/json")
@@ -165,7 +170,6 @@ private final class EngineReceiverHandler: ChannelInboundHandler {
             context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in
                 if !keepAlive { channel.close(promise: nil) }
             }
-            self.head = nil
         }
     }
 }
