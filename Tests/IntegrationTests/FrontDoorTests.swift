@@ -5,6 +5,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOSSL
+import NIOTLS
 import Testing
 
 @Suite("Front door: TLS, ALPN, limits, timeouts, reload, drain")
@@ -179,23 +180,52 @@ struct FrontDoorTests {
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.certificateVerification = .none
         let context = try NIOSSLContext(configuration: tls)
-        let channel = try await ClientBootstrap(group: group)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: context, serverHostname: "localhost"))
+        let loop = group.next()
+        let certificate = loop.makePromise(of: [UInt8].self)
+        do {
+            let channel = try await ClientBootstrap(group: loop)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: context, serverHostname: "localhost"))
+                        try channel.pipeline.syncOperations.addHandler(PeerCertificateCatcher(promise: certificate))
+                    }
                 }
-            }
-            .connect(host: "127.0.0.1", port: port).get()
-        // Any request forces the handshake to finish before the answer.
-        try await channel.writeAndFlush(ByteBuffer(string: "GET /nowhere HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"))
-        let handler = try await channel.pipeline.handler(type: NIOSSLClientHandler.self).get()
-        var certificate: NIOSSLCertificate?
-        for _ in 0..<100 where certificate == nil {
-            certificate = try await channel.eventLoop.submit { handler.peerCertificate }.get()
-            if certificate == nil { try await Task.sleep(for: .milliseconds(20)) }
+                .connect(host: "127.0.0.1", port: port).get()
+            let der = try await certificate.futureResult.get()
+            try? await channel.close()
+            return der
+        } catch {
+            certificate.fail(error)
+            throw error
         }
-        try? await channel.close()
-        return try #require(certificate).toDERBytes()
+    }
+}
+
+/// Reads the server's certificate the moment the handshake completes.
+private final class PeerCertificateCatcher: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    private let promise: EventLoopPromise<[UInt8]>
+
+    init(promise: EventLoopPromise<[UInt8]>) {
+        self.promise = promise
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case .handshakeCompleted = event as? TLSUserEvent {
+            do {
+                let handler = try context.pipeline.syncOperations.handler(type: NIOSSLClientHandler.self)
+                guard let certificate = handler.peerCertificate else { throw NIOSSLError.noCertificateToValidate }
+                promise.succeed(try certificate.toDERBytes())
+            } catch {
+                promise.fail(error)
+            }
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        promise.fail(error)
+        context.close(promise: nil)
     }
 }
 

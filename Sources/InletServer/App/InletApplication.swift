@@ -1,3 +1,4 @@
+import Forwarder
 import Foundation
 import InletConfig
 import InletModel
@@ -18,6 +19,8 @@ public final class InletApplication: Service, Sendable {
     public let store: MongoStore
     public let redis: RedisClient
     public let keys: APIKeyStore
+    /// Delivers the outbox to the campaign engine; `nil` when no engine is configured.
+    public let forwarder: TriggerForwarder?
     private let tls: TLSContextStore
     private let frontDoor: FrontDoor
     private let admin: AdminServer
@@ -37,14 +40,22 @@ public final class InletApplication: Service, Sendable {
         let limiter = RateLimiter(redis: redis, logger: logger)
         let keyCache = APIKeyCache(store: store)
         tls = try TLSContextStore(certificatePath: settings.tlsCertPath, keyPath: settings.tlsKeyPath)
+        if let engineURL = settings.engineURL, let secret = settings.engineSecret {
+            forwarder = TriggerForwarder(store: store, engineURL: engineURL, secret: secret, logger: logger)
+        } else {
+            forwarder = nil
+        }
+        let forwarder = self.forwarder
+        let triggersStored: @Sendable () -> Void = { forwarder?.wake() }
 
         let events = EventsEndpoint(routes: routes, region: settings.region, keys: keyCache, limiter: limiter, store: store,
-                                    logger: logger)
+                                    triggersStored: triggersStored, logger: logger)
         var limits = InletRouter.Limits()
         limits.eventsBodyBytes = settings.bodies.eventsDecompressedBytes
         limits.hooksBodyBytes = settings.bodies.hooksBytes
         let hooks = HooksEndpoint(routes: routes, region: settings.region, publicURL: settings.publicURL, limiter: limiter,
-                                  nonces: NonceStore(redis: redis), redis: redis, store: store, logger: logger)
+                                  nonces: NonceStore(redis: redis), redis: redis, store: store,
+                                  triggersStored: triggersStored, logger: logger)
         let imports = ImportsEndpoint(routes: routes, region: settings.region, keys: keyCache, store: store, logger: logger)
         let importStatus = ImportStatusEndpoint(routes: routes, keys: keyCache, store: store)
         let router = InletRouter(events: events, hooks: hooks, imports: imports, importStatus: importStatus, limits: limits)
@@ -100,9 +111,15 @@ public final class InletApplication: Service, Sendable {
         logger.info("inlet stopped")
     }
 
+    /// Runs the listeners, and the forwarder beside them, until graceful shutdown.
     public func run() async throws {
         try await start()
-        try? await gracefulShutdown()
+        try await withThrowingDiscardingTaskGroup { group in
+            if let forwarder {
+                group.addTask { try await forwarder.run() }
+            }
+            try? await gracefulShutdown()
+        }
         await stop()
     }
 

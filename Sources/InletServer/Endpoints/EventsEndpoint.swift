@@ -18,10 +18,13 @@ final class EventsEndpoint: Endpoint {
     private let keys: APIKeyCache
     private let limiter: RateLimiter
     private let store: MongoStore
+    /// Tells the forwarder that new triggers wait in the outbox, so delivery starts at once.
+    private let triggersStored: @Sendable () -> Void
     private let logger: Logger
 
     init(routes: RouteTable, region: Region, keys: APIKeyCache, limiter: RateLimiter, store: MongoStore,
-         logger: Logger) {
+         triggersStored: @escaping @Sendable () -> Void, logger: Logger) {
+        self.triggersStored = triggersStored
         self.routes = routes
         self.region = region
         self.keys = keys
@@ -115,6 +118,7 @@ final class EventsEndpoint: Endpoint {
         let hasTriggers = dependents.contains { !$0.isEmpty }
         let outcomes = hasTriggers ? store.submit(writes, then: dependents, on: eventLoop) : store.submit(writes, on: eventLoop)
         return outcomes.map { outcomes in
+            if hasTriggers { self.triggersStored() }
             let failed = outcomes.filter { !$0.isDurable }
             if let first = failed.first {
                 self.logger.warning("events not stored", metadata: ["failed": "\(failed.count)", "reason": "\(first)"])

@@ -23,6 +23,8 @@ final class HooksEndpoint: Endpoint {
     private let nonces: NonceStore
     private let redis: RedisClient
     private let store: MongoStore
+    /// Tells the forwarder that new triggers wait in the outbox, so delivery starts at once.
+    private let triggersStored: @Sendable () -> Void
     private let logger: Logger
     private let rejections = Counter(label: "inlet_callbacks_rejected_total")
 
@@ -30,7 +32,8 @@ final class HooksEndpoint: Endpoint {
     static let nonceTTLMilliseconds = 10 * 60 * 1000
 
     init(routes: RouteTable, region: Region, publicURL: String, limiter: RateLimiter, nonces: NonceStore,
-         redis: RedisClient, store: MongoStore, logger: Logger) {
+         redis: RedisClient, store: MongoStore, triggersStored: @escaping @Sendable () -> Void, logger: Logger) {
+        self.triggersStored = triggersStored
         self.routes = routes
         self.region = region
         self.publicURL = publicURL
@@ -138,6 +141,7 @@ final class HooksEndpoint: Endpoint {
         let hasTriggers = dependents.contains { !$0.isEmpty }
         let outcomes = hasTriggers ? store.submit(writes, then: dependents, on: eventLoop) : store.submit(writes, on: eventLoop)
         return outcomes.map { outcomes in
+            if hasTriggers { self.triggersStored() }
             guard outcomes.allSatisfy(\.isDurable) else { return .error(.storageUnavailable(), headers: headers) }
             let stored = outcomes.filter { $0 == .stored }.count
             return .json(.ok, Array(#"{"success":true,"stored":\#(stored)}"#.utf8), headers: headers)
