@@ -1,11 +1,26 @@
 import CMongoc
+import Logging
 import NIOCore
 
-/// libmongoc needs `mongoc_init()` once per process before any other call.
+/// libmongoc needs `mongoc_init()` once per process before any other call. Its own log goes to
+/// stderr by default, debug lines included; warnings and worse go to swift-log instead, the rest
+/// is dropped (the store reports failures through its outcomes and metrics).
 private let mongocInitialized: Bool = {
     mongoc_init()
+    mongoc_log_set_handler({ level, domain, message, _ in
+        guard level.rawValue <= MONGOC_LOG_LEVEL_WARNING.rawValue, let message else { return }
+        let text = String(cString: message)
+        let origin = domain.map { String(cString: $0) } ?? "mongoc"
+        if level.rawValue <= MONGOC_LOG_LEVEL_CRITICAL.rawValue {
+            mongocLogger.error("\(text)", metadata: ["domain": "\(origin)"])
+        } else {
+            mongocLogger.warning("\(text)", metadata: ["domain": "\(origin)"])
+        }
+    }, nil)
     return true
 }()
+
+private let mongocLogger = Logger(label: "inlet.mongoc")
 
 /// A `mongoc_client_pool_t` and the database it writes to. The pool is thread-safe; each
 /// `mongoc_client_t` popped from it is used by one thread at a time and pushed back.
@@ -26,6 +41,10 @@ final class MongoClientPool: @unchecked Sendable {
         Self.setDefault(uri, MONGOC_URI_SOCKETTIMEOUTMS, configuration.socketTimeout)
         // A pop that waits longer than a server selection would only hide the real problem.
         Self.setDefault(uri, MONGOC_URI_WAITQUEUETIMEOUTMS, configuration.serverSelectionTimeout)
+        // A pooled client rechecks a server it marked unknown (after a "shutting down" or "not
+        // primary" error) only at the heartbeat: 10 s by default, longer than the retry deadline.
+        // libmongoc's minimum, 500 ms, lets writes resume as soon as the server is back.
+        Self.setDefault(uri, MONGOC_URI_HEARTBEATFREQUENCYMS, .milliseconds(500))
         if let database = mongoc_uri_get_database(uri), database.pointee != 0 {
             databaseName = String(cString: database)
         } else {
