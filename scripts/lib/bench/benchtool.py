@@ -81,6 +81,21 @@ def cmd_h2load(path):
     print("\t".join(str(x) for x in [seconds, fin.group(3), req.group(3), req.group(4), *st.groups()]))
 
 
+def cmd_metrics(url):
+    """From inlet's Prometheus text: store batch-size and flush-duration sums and counts."""
+    import urllib.request
+    text = urllib.request.urlopen(url, timeout=10).read().decode()
+    totals = {}
+    for line in text.splitlines():
+        m = re.match(r"(inlet_store_(?:batch_size|flush_duration(?:_seconds)?|flush_duration_nanoseconds)_(?:sum|count))(?:\{[^}]*\})? ([0-9.eE+-]+)$", line)
+        if m:
+            totals[m.group(1)] = totals.get(m.group(1), 0.0) + float(m.group(2))
+    flush = [k[:-4] for k in totals if k.startswith("inlet_store_flush_duration") and k.endswith("_sum")]
+    f = flush[0] if flush else "inlet_store_flush_duration"
+    print(totals.get("inlet_store_batch_size_sum", 0), totals.get("inlet_store_batch_size_count", 0),
+          totals.get(f + "_sum", 0), totals.get(f + "_count", 0), f)
+
+
 def cmd_count(url, database, collection, tenant):
     import pymongo
     client = pymongo.MongoClient(url, serverSelectionTimeoutMS=10000)
@@ -90,4 +105,4 @@ def cmd_count(url, database, collection, tenant):
 if __name__ == "__main__":
     name, args = sys.argv[1], sys.argv[2:]
     {"bodies": cmd_bodies, "twilio": cmd_twilio, "gcra": cmd_gcra, "h2load": cmd_h2load,
-     "count": cmd_count}[name](*args)
+     "count": cmd_count, "metrics": cmd_metrics}[name](*args)
