@@ -129,6 +129,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "NIOTLS", package: "swift-nio"),
+            .product(name: "NIOHPACK", package: "swift-nio-http2"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
     ]
