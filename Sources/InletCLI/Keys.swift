@@ -9,26 +9,6 @@ import MongoStore
 struct Keys: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "API keys.", subcommands: [Create.self, List.self, Revoke.self])
 
-    struct StoreOptions: ParsableArguments {
-        @Option(help: "MongoDB URL (INLET_MONGO_URL).") var mongoURL: String?
-
-        func withStore<T>(_ body: (APIKeyStore) async throws -> T) async throws -> T {
-            var settings = InletSettings()
-            if let url = mongoURL ?? ProcessInfo.processInfo.environment["INLET_MONGO_URL"] { settings.mongoURL = url }
-            var configuration = MongoStore.Configuration()
-            configuration.defaultDatabase = settings.mongoDatabase
-            let store = try MongoStore(url: settings.mongoURL, configuration: configuration, logger: Logger(label: "inlet.keys"))
-            do {
-                let result = try await body(APIKeyStore(store: store))
-                try await store.shutdown()
-                return result
-            } catch {
-                try? await store.shutdown()
-                throw error
-            }
-        }
-    }
-
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a key for a source; prints it once.")
         @Option(help: "Tenant id.") var tenant: String
@@ -45,7 +25,7 @@ struct Keys: AsyncParsableCommand {
                     throw ValidationError("source \(source) is of kind \(route.kind.rawValue); keys are for events and imports sources")
                 }
             }
-            let key = try await store.withStore { try await $0.create(tenantId: tenant, sourceId: source) }
+            let key = try await store.withStore { try await APIKeyStore(store: $0).create(tenantId: tenant, sourceId: source) }
             print(key)
         }
     }
@@ -56,7 +36,7 @@ struct Keys: AsyncParsableCommand {
         @OptionGroup var store: StoreOptions
 
         func run() async throws {
-            let records = try await store.withStore { try await $0.list(tenantId: tenant) }
+            let records = try await store.withStore { try await APIKeyStore(store: $0).list(tenantId: tenant) }
             let formatter = ISO8601DateFormatter()
             for record in records {
                 let state = record.revokedAt.map { "revoked \(formatter.string(from: $0))" } ?? "active"
@@ -71,7 +51,7 @@ struct Keys: AsyncParsableCommand {
         @OptionGroup var store: StoreOptions
 
         func run() async throws {
-            let count = try await store.withStore { try await $0.revoke(prefix: prefix) }
+            let count = try await store.withStore { try await APIKeyStore(store: $0).revoke(prefix: prefix) }
             guard count > 0 else { throw ValidationError("no active key with prefix \(prefix)") }
             print("revoked \(count) key(s)")
         }

@@ -12,26 +12,6 @@ struct Triggers: AsyncParsableCommand {
 
     static let statuses = ["pending", "sending", "delivered", "dead"]
 
-    struct StoreOptions: ParsableArguments {
-        @Option(help: "MongoDB URL (INLET_MONGO_URL).") var mongoURL: String?
-
-        func withAdmin<T>(_ body: (TriggerAdmin) async throws -> T) async throws -> T {
-            var settings = InletSettings()
-            if let url = mongoURL ?? ProcessInfo.processInfo.environment["INLET_MONGO_URL"] { settings.mongoURL = url }
-            var configuration = MongoStore.Configuration()
-            configuration.defaultDatabase = settings.mongoDatabase
-            let store = try MongoStore(url: settings.mongoURL, configuration: configuration, logger: Logger(label: "inlet.triggers"))
-            do {
-                let result = try await body(TriggerAdmin(store: store))
-                try await store.shutdown()
-                return result
-            } catch {
-                try? await store.shutdown()
-                throw error
-            }
-        }
-    }
-
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "List triggers by status: id, tenant, trigger, campaign, attempts, last error (tab-separated)."
@@ -48,7 +28,7 @@ struct Triggers: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let triggers = try await store.withAdmin { try await $0.list(status: status, limit: limit) }
+            let triggers = try await store.withStore { try await TriggerAdmin(store: $0).list(status: status, limit: limit) }
             for trigger in triggers {
                 let lastError = trigger.lastError.map { $0.split(whereSeparator: \.isNewline).joined(separator: " ") } ?? "-"
                 print([trigger.id, trigger.tenantId, trigger.trigger, trigger.campaign, String(trigger.attempts), lastError].joined(separator: "\t"))
@@ -70,12 +50,12 @@ struct Triggers: AsyncParsableCommand {
 
         func run() async throws {
             if allDead {
-                let count = try await store.withAdmin { try await $0.retryAllDead() }
+                let count = try await store.withStore { try await TriggerAdmin(store: $0).retryAllDead() }
                 print("scheduled \(count) trigger(s) for delivery")
                 return
             }
             guard let id else { return }
-            switch try await store.withAdmin({ try await $0.retry(id: id) }) {
+            switch try await store.withStore({ try await TriggerAdmin(store: $0).retry(id: id) }) {
             case .scheduled: print("scheduled \(id) for delivery")
             case .notFound: throw ValidationError("no trigger \(id)")
             case .inFlight: throw ValidationError("trigger \(id) is being sent right now")

@@ -63,7 +63,7 @@ public struct TriggerCondition: Sendable, Hashable {
             case .double(let d): comparand = .double(d)
             case .date(let d): comparand = .date(d)
             case .string(let s):
-                guard let date = ISODate.parse(s) else {
+                guard let date = ISO8601Timestamp.parse(s, allowingDateOnly: true) else {
                     throw InvalidOperand(message: "'\(op)' needs a number or an ISO-8601 date, got the string '\(s)'")
                 }
                 comparand = .date(date)
@@ -136,7 +136,7 @@ public struct TriggerCondition: Sendable, Hashable {
         case (.int, .double), (.double, .int), (.double, .double):
             return lhs.numberValue == rhs.numberValue
         case (.date(let a), .date(let b)): return a == b
-        case (.date(let a), .string(let s)), (.string(let s), .date(let a)): return ISODate.parse(s) == a
+        case (.date(let a), .string(let s)), (.string(let s), .date(let a)): return ISO8601Timestamp.parse(s, allowingDateOnly: true) == a
         case (.array(let a), .array(let b)):
             return a.count == b.count && zip(a, b).allSatisfy { equal($0, $1) }
         case (.object(let a), .object(let b)):
@@ -153,7 +153,7 @@ public struct TriggerCondition: Sendable, Hashable {
         case (.double(let a), .double(let b)): return orderedNumbers(a, b)
         case (.double(let a), .int(let b)): return orderedNumbers(a, Double(b))
         case (.date(let a), .date(let b)): return ordered(a, b)
-        case (.string(let s), .date(let b)): return ISODate.parse(s).map { ordered($0, b) }
+        case (.string(let s), .date(let b)): return ISO8601Timestamp.parse(s, allowingDateOnly: true).map { ordered($0, b) }
         default: return nil
         }
     }

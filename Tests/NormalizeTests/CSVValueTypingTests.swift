@@ -75,10 +75,12 @@ import Testing
         ("2024-04-31", nil),
         ("2024-05-01T24:00:00Z", nil),
         ("2024-05-01T10:60:00Z", nil),
-        ("2024-05-01T10:00:60Z", nil),
+        // A leap second is read as the last second of its minute (BSON dates cannot hold it).
+        ("2024-05-01T10:00:60Z", 1_714_557_659),
         ("2024-05-01T10:00Z", nil),
         ("2024-05-01T10:00:00.Z", nil),
-        ("2024-05-01T10:00:00.1234567890Z", nil),
+        // Digits past nanoseconds are read and dropped, as for SDK timestamps.
+        ("2024-05-01T10:00:00.1234567890Z", 1_714_557_600.123456789),
         ("2024-05-01T10:00:00+2", nil),
         ("2024-05-01T10:00:00+24:00", nil),
         ("2024-05-01T10:00:00Zjunk", nil),

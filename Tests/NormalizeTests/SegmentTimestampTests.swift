@@ -1,5 +1,6 @@
 import Foundation
 import Normalize
+import InletModel
 import Testing
 
 @Suite struct SegmentTimestampTests {

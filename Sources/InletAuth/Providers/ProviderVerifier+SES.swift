@@ -75,10 +75,6 @@ extension ProviderVerifier {
 
     /// SNS writes `2012-04-25T21:49:25.719Z`; fractional seconds are optional.
     static func snsTimestamp(_ text: String) -> Date? {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        if let date = formatter.date(from: text) { return date }
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.date(from: text)
+        ISO8601Timestamp.parse(text)
     }
 }

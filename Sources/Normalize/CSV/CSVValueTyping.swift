@@ -27,7 +27,7 @@ public enum CSVValueTyping {
         switch first {
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
             if let number = number(bytes) { return number }
-            return date(bytes).map { .date($0) }
+            return ISO8601Timestamp.parse(utf8: bytes, allowingDateOnly: true).map { .date($0) }
         case UInt8(ascii: "t"), UInt8(ascii: "T"), UInt8(ascii: "f"), UInt8(ascii: "F"):
             return boolean(bytes).map { .bool($0) }
         default:

@@ -4,18 +4,26 @@ import Foundation
 /// JavaScript, `2024-01-02T03:04:05.678901+00:00` from Python, `+0530` and no fraction from
 /// others) by hand: `ISO8601DateFormatter` is slow, and needs one configuration per form.
 /// A timestamp without a zone is read as UTC. Returns `nil` for anything else.
+/// The one ISO-8601 reader of inlet: SDK timestamps, CSV cells, provider times and trigger rules
+/// all read dates through it, so they agree on what a date is.
 public enum ISO8601Timestamp {
-    public static func parse(_ text: String) -> Date? {
+    /// `allowingDateOnly` also takes `2024-05-01` alone, as midnight UTC (CSV cells, rules).
+    public static func parse(_ text: String, allowingDateOnly: Bool = false) -> Date? {
         var text = text
-        return text.withUTF8 { parse(utf8: $0) }
+        return text.withUTF8 { parse(utf8: $0, allowingDateOnly: allowingDateOnly) }
     }
 
-    public static func parse(utf8 bytes: UnsafeBufferPointer<UInt8>) -> Date? {
+    public static func parse(utf8 bytes: UnsafeBufferPointer<UInt8>, allowingDateOnly: Bool = false) -> Date? {
         var reader = DigitReader(bytes: bytes)
         guard let year = reader.number(digits: 4), reader.skip(UInt8(ascii: "-")),
             let month = reader.number(digits: 2), reader.skip(UInt8(ascii: "-")),
-            let day = reader.number(digits: 2),
-            reader.skip(UInt8(ascii: "T")) || reader.skip(UInt8(ascii: "t")) || reader.skip(UInt8(ascii: " ")),
+            let day = reader.number(digits: 2)
+        else { return nil }
+        if allowingDateOnly, reader.atEnd {
+            guard (1...12).contains(month), (1...daysIn(month: month, year: year)).contains(day) else { return nil }
+            return Date(timeIntervalSince1970: Double(daysFromCivil(year: year, month: month, day: day) * 86_400))
+        }
+        guard reader.skip(UInt8(ascii: "T")) || reader.skip(UInt8(ascii: "t")) || reader.skip(UInt8(ascii: " ")),
             let hour = reader.number(digits: 2), reader.skip(UInt8(ascii: ":")),
             let minute = reader.number(digits: 2), reader.skip(UInt8(ascii: ":")),
             let second = reader.number(digits: 2)
