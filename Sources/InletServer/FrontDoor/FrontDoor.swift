@@ -83,6 +83,7 @@ public final class FrontDoor: Sendable {
         return channel.eventLoop.makeCompletedFuture {
             let sync = channel.pipeline.syncOperations
             try sync.addHandler(NIOSSLServerHandler(context: tls.context))
+            try sync.addHandler(FlushCoalescingHandler())
             try sync.addHandler(TLSHandshakeGuard(timeout: configuration.handshakeTimeout))
             // ALPN picks the protocol; no ALPN at all means HTTP/1.1.
             try sync.addHandler(ApplicationProtocolNegotiationHandler { [self] result in

@@ -239,7 +239,10 @@ final class RequestHandler: ChannelDuplexHandler {
         var headers = HTTPHeaders()
         headers.reserveCapacity(response.headers.count + 3)
         for (name, value) in response.headers { headers.add(name: name, value: value) }
-        headers.add(name: "content-length", value: String(response.body.count))
+        // RFC 9110 §8.6: no Content-Length on 1xx or 204 answers.
+        if response.status.code >= 200, response.status != .noContent {
+            headers.add(name: "content-length", value: String(response.body.count))
+        }
         headers.add(name: "x-request-id", value: requestId)
         let close = closeAfter && configuration.isHTTP1
         if close { headers.add(name: "connection", value: "close") }

@@ -47,6 +47,8 @@ final class ImportSession: BodyConsumer, @unchecked Sendable {
     /// When the job's counters were last saved; the first batch saves at once, so a poller
     /// sees progress early, then at most every half second.
     private var lastProgress = NIODeadline.distantPast
+    /// The job document's last save; the next one waits for it.
+    private var lastSave: EventLoopFuture<Void>
 
     init(kind: CSVImportMapper.Kind, format: Format, context: ImportContext, store: MongoStore, metrics: ImportMetrics,
          eventLoop: any EventLoop, logger: Logger) {
@@ -57,6 +59,7 @@ final class ImportSession: BodyConsumer, @unchecked Sendable {
         self.metrics = metrics
         self.eventLoop = eventLoop
         self.logger = logger
+        self.lastSave = eventLoop.makeSucceededVoidFuture()
         metrics.running.increment()
     }
 
@@ -240,11 +243,18 @@ final class ImportSession: BodyConsumer, @unchecked Sendable {
         document["_id"] = .string(context.importId)
         let store = self.store
         let importId = context.importId
-        let promise = eventLoop.makePromise(of: JSONObject.self)
-        promise.completeWithTask {
-            _ = try? await store.updateOne(Collections.imports, filter: ["_id": .string(importId)], update: ["$set": .object(set)], upsert: false)
-            return document
+        let eventLoop = self.eventLoop
+        // Saves run one after another: a progress save still in flight must not land after,
+        // and overwrite, the final one.
+        let saved = lastSave.flatMap { _ in
+            let promise = eventLoop.makePromise(of: JSONObject.self)
+            promise.completeWithTask {
+                _ = try? await store.updateOne(Collections.imports, filter: ["_id": .string(importId)], update: ["$set": .object(set)], upsert: false)
+                return document
+            }
+            return promise.futureResult
         }
-        return promise.futureResult
+        lastSave = saved.map { _ in }
+        return saved
     }
 }
