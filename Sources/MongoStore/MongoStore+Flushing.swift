@@ -67,14 +67,26 @@ extension MongoStore {
         metrics.queueDepth.record(queue.queueDepth)
     }
 
+    /// Answers the submitters of a flush. Those waiting on an event loop are answered together,
+    /// in one task per loop: their responses are then written in one go and share a flush,
+    /// instead of costing a wake-up and a socket write each.
     private func answer(_ results: [(GroupCommitStateMachine.Pending, StoreOutcome)]) {
+        var byLoop: [ObjectIdentifier: (loop: any EventLoop, answers: [@Sendable () -> Void])] = [:]
         for (write, outcome) in results {
             switch outcome {
             case .stored: metrics.stored.increment()
             case .duplicate: metrics.duplicate.increment()
             case .failed: metrics.failed.increment()
             }
-            write.submission.complete(write.index, with: outcome)
+            guard let answer = write.submission.record(write.index, outcome) else { continue }
+            guard let loop = write.submission.eventLoop else {
+                answer()
+                continue
+            }
+            byLoop[ObjectIdentifier(loop), default: (loop, [])].answers.append(answer)
+        }
+        for (loop, answers) in byLoop.values {
+            loop.execute { for answer in answers { answer() } }
         }
     }
 

@@ -60,7 +60,7 @@ public final class MongoStore: Sendable {
     /// completes on `eventLoop` once every write is confirmed by MongoDB or given up on.
     public func submit(_ writes: [StoreWrite], on eventLoop: EventLoop) -> EventLoopFuture<[StoreOutcome]> {
         let promise = eventLoop.makePromise(of: [StoreOutcome].self)
-        enqueue(writes) { promise.succeed($0) }
+        enqueue(writes, on: eventLoop) { promise.succeed($0) }
         return promise.futureResult
     }
 
@@ -101,9 +101,10 @@ public final class MongoStore: Sendable {
         }
     }
 
-    private func enqueue(_ writes: [StoreWrite], completion: @escaping @Sendable ([StoreOutcome]) -> Void) {
+    private func enqueue(_ writes: [StoreWrite], on eventLoop: (any EventLoop)? = nil,
+                         completion: @escaping @Sendable ([StoreOutcome]) -> Void) {
         guard !writes.isEmpty else { return completion([]) }
-        let submission = Submission(count: writes.count, completion: completion)
+        let submission = Submission(count: writes.count, eventLoop: eventLoop, completion: completion)
         let now = NIODeadline.now()
         let deadline = now + configuration.retryDeadline
         var pending: [GroupCommitStateMachine.Pending] = []

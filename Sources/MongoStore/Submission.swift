@@ -1,5 +1,6 @@
 import InletModel
 import NIOConcurrencyHelpers
+import NIOCore
 
 /// One call to `submit`: its writes may be flushed in different batches (retries, batch limits),
 /// so outcomes are gathered here and the caller is answered once, when the last one is known.
@@ -11,14 +12,25 @@ final class Submission: Sendable {
 
     private let state: NIOLockedValueBox<State>
     private let completion: @Sendable ([StoreOutcome]) -> Void
+    /// The event loop the submitter waits on, if any: completions for one loop are delivered
+    /// together in one task there (see `MongoStore.answer`).
+    let eventLoop: (any EventLoop)?
 
-    init(count: Int, completion: @escaping @Sendable ([StoreOutcome]) -> Void) {
+    init(count: Int, eventLoop: (any EventLoop)? = nil, completion: @escaping @Sendable ([StoreOutcome]) -> Void) {
         state = NIOLockedValueBox(State(outcomes: Array(repeating: nil, count: count), remaining: count))
+        self.eventLoop = eventLoop
         self.completion = completion
     }
 
     /// Records the outcome of write `index`; the first outcome recorded for a write wins.
+    /// Answers the submitter at once when this was the last outcome it waited for.
     func complete(_ index: Int, with outcome: StoreOutcome) {
+        record(index, outcome)?()
+    }
+
+    /// Records the outcome of write `index`; returns the submitter's answer, to be run by the
+    /// caller, when this was the last outcome it waited for.
+    func record(_ index: Int, _ outcome: StoreOutcome) -> (@Sendable () -> Void)? {
         let finished: [StoreOutcome]? = state.withLockedValue { state in
             guard state.outcomes[index] == nil else { return nil }
             state.outcomes[index] = outcome
@@ -26,6 +38,8 @@ final class Submission: Sendable {
             guard state.remaining == 0 else { return nil }
             return state.outcomes.map { $0 ?? .failed(reason: "internal") }
         }
-        if let finished { completion(finished) }
+        guard let finished else { return nil }
+        let completion = self.completion
+        return { completion(finished) }
     }
 }

@@ -102,7 +102,26 @@ def cmd_count(url, database, collection, tenant):
     print(client[database][collection].count_documents({"tenantId": tenant}))
 
 
+def cmd_users_csv(path, megabytes):
+    """A users CSV of about `megabytes` MB: userId plus nine typed trait columns."""
+    target = int(float(megabytes) * 1_000_000)
+    plans = ["free", "pro", "enterprise"]
+    written = 0
+    with open(path, "w", newline="") as out:
+        header = "userId,email,name,age,plan,vip,score,signedUp,city,note\n"
+        out.write(header)
+        written += len(header)
+        i = 0
+        while written < target:
+            line = (f"user-{i},user{i}@example.com,\"User {i}\",{18 + i % 60},{plans[i % 3]},"
+                    f"{'true' if i % 7 == 0 else 'false'},{i % 1000}.{i % 100:02d},2024-05-{1 + i % 28:02d},"
+                    f"City {i % 500},\"note, with comma {i}\"\n")
+            out.write(line)
+            written += len(line)
+            i += 1
+
+
 if __name__ == "__main__":
     name, args = sys.argv[1], sys.argv[2:]
     {"bodies": cmd_bodies, "twilio": cmd_twilio, "gcra": cmd_gcra, "h2load": cmd_h2load,
-     "count": cmd_count, "metrics": cmd_metrics}[name](*args)
+     "count": cmd_count, "metrics": cmd_metrics, "users_csv": cmd_users_csv}[name](*args)
