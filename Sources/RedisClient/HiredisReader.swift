@@ -5,7 +5,7 @@ final class HiredisReader {
     let pointer: UnsafeMutablePointer<redisReader>
 
     init() {
-        guard let pointer = redisReaderCreate() else {
+        guard let pointer = inlet_redis_reader_create_bounded() else {
             preconditionFailure("hiredis could not allocate a reader (out of memory)")
         }
         self.pointer = pointer

@@ -55,6 +55,16 @@ private func error(_ line: Int, _ column: Int?, _ message: String) -> CSVRecord 
         #expect(parse(Self.tricky) == Self.trickyRecords)
     }
 
+    /// Found by the csv fuzz target: a chunk crossing both limits must report the one a
+    /// byte-by-byte reading meets first (here the row's), whatever the split.
+    @Test func limitErrorsDoNotDependOnChunking() {
+        let limits = CSVParser.Limits(maxFieldBytes: 8, maxFieldsPerRow: 4, maxRecordBytes: 24)
+        let bytes = Array("aaaaaaaa,aaaaaaaa,aaaaaaaa,bbbbbbbbb\n".utf8)
+        let whole = parse(bytes, limits: limits)
+        #expect(whole == [error(1, nil, "row is longer than 24 bytes")])
+        #expect(parse(bytes, cuts: Array(1..<bytes.count), limits: limits) == whole)
+    }
+
     @Test func byteByByteGivesTheSameRecords() {
         #expect(parse(Self.tricky, cuts: Array(1..<Self.tricky.count)) == Self.trickyRecords)
     }

@@ -66,6 +66,17 @@ import Testing
         }
     }
 
+    /// Found by the resp fuzz target: `*536870912\r\n` alone made hiredis allocate 4 GiB.
+    @Test func refusesAHugeArrayHeaderWithoutAllocatingIt() {
+        #expect(throws: RedisClientError.self) {
+            _ = try decodeAll([ByteBuffer(string: "*536870912\r\n")])
+        }
+        #expect(throws: Never.self) {
+            let values = try decodeAll([ByteBuffer(string: "*2\r\n:1\r\n:2\r\n")])
+            #expect(values == [.array([.integer(1), .integer(2)])])
+        }
+    }
+
     @Test func refusesAReplyLargerThanTheMaximum() throws {
         var decoder = RESPReplyDecoder(maximumReplyBytes: 16)
         #expect(throws: RedisClientError.self) {

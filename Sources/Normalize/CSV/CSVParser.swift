@@ -246,11 +246,18 @@ public struct CSVParser: Sendable {
 
     private mutating func append(_ chunk: UnsafeRawBufferPointer) {
         guard !chunk.isEmpty else { return }
+        let recordBefore = recordBytes
         recordBytes += chunk.count
         guard recordError == nil else { return }
-        if field.count + chunk.count > limits.maxFieldBytes {
+        // The byte of this chunk at which each limit is first crossed (1-based), so the error is
+        // the one a byte-by-byte reading would meet first, however the upload was split.
+        let fieldCrossing = limits.maxFieldBytes - field.count + 1
+        let recordCrossing = limits.maxRecordBytes - recordBefore + 1
+        let fieldCrossed = fieldCrossing <= chunk.count
+        let recordCrossed = recordCrossing <= chunk.count
+        if fieldCrossed && (!recordCrossed || fieldCrossing <= recordCrossing) {
             fail(column: fieldCount + 1, "field is longer than \(limits.maxFieldBytes) bytes")
-        } else if recordBytes > limits.maxRecordBytes {
+        } else if recordCrossed {
             fail(column: nil, "row is longer than \(limits.maxRecordBytes) bytes")
         } else {
             field.append(contentsOf: chunk)
