@@ -166,11 +166,9 @@ struct HTTP2AbuseTests {
         try await expectLegitimateClientServed(server)
     }
 
-    /// Known bug: `FrontDoor.configureHTTP2` adds `NIOHTTP2ServerConnectionManagementHandler` after
-    /// ALPN, when the channel is already active, so the handler never sees `channelActive` and its
-    /// idle timer only starts once a first stream has closed. A connection that never completes a
-    /// request (idle, or stuck in an unfinished header block) is held forever. When the lead's fix
-    /// lands, `withKnownIssue` reports the missing issue and the wrapper should be removed.
+    /// Regression (found by scripts/chaos): the HTTP/2 handlers are added after ALPN, on an active
+    /// channel, and NIOHTTP2's connection manager only starts its idle timer on `channelActive`;
+    /// `ChannelActiveReplay` gives it one. Without it these connections were held forever.
     @Test("idle HTTP/2 connections, and those stuck in an unfinished header block, are closed after the idle timeout")
     func idleAndUnfinishedHeaders() async throws {
         let server = try await TestFrontDoor.start { $0.idleTimeout = .milliseconds(300) }
@@ -181,10 +179,8 @@ struct HTTP2AbuseTests {
         async let idleResult = idle.goAwayOrClose(limit: .seconds(3))
         async let stuckResult = stuck.goAwayOrClose(limit: .seconds(3))
         let (idleClosed, stuckClosed) = await (idleResult.closed, stuckResult.closed)
-        await withKnownIssue("HTTP/2 idle timer never starts (management handler added after channelActive)") {
-            #expect(idleClosed, "idle connection: \(idle.frames)")
-            #expect(stuckClosed, "unfinished header block: \(stuck.frames)")
-        }
+        #expect(idleClosed, "idle connection: \(idle.frames)")
+        #expect(stuckClosed, "unfinished header block: \(stuck.frames)")
         try await expectLegitimateClientServed(server)
     }
 

@@ -122,14 +122,17 @@ public final class FrontDoor: Sendable {
                 streamDelegate: manager.http2StreamDelegate
             ) { [self] stream in
                 stream.eventLoop.makeCompletedFuture {
+                    try stream.pipeline.syncOperations.addHandler(EarlyAnswerReset())
                     try stream.pipeline.syncOperations.addHandler(HTTP2FramePayloadToHTTP1ServerCodec())
                     try stream.pipeline.syncOperations.addHandler(self.makeRequestHandler(isHTTP1: false))
                 }
             }
             let sync = channel.pipeline.syncOperations
             try sync.addHandler(handler)
+            try sync.addHandler(HTTP2IdleCloser(idleTimeout: configuration.idleTimeout))
             try sync.addHandler(manager)
             try sync.addHandler(HTTP2ErrorObserver(counter: Self.protocolErrors, logger: logger))
+            try sync.addHandler(ChannelActiveReplay(), position: .after(handler))
         }
     }
 

@@ -255,10 +255,17 @@ final class RequestHandler: ChannelDuplexHandler {
         context.triggerUserOutboundEvent(RequestPhaseEvent.responseComplete, promise: nil)
         metrics.record(route: label, status: Int(response.status.code), since: startedAt)
         if closeAfter {
-            // HTTP/1.1: the connection ends here. HTTP/2: closing the stream resets it, which tells
-            // the client to stop sending its body.
+            // HTTP/1.1: the connection ends here. HTTP/2: the stream is reset with NO_ERROR, which
+            // tells the client to stop sending its body and still read this answer.
             let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
-            done.futureResult.whenComplete { _ in loopBound.value.close(promise: nil) }
+            let isHTTP1 = configuration.isHTTP1
+            done.futureResult.whenComplete { _ in
+                if isHTTP1 {
+                    loopBound.value.close(promise: nil)
+                } else {
+                    loopBound.value.triggerUserOutboundEvent(EarlyAnswerReset.Request(), promise: nil)
+                }
+            }
         }
     }
 

@@ -121,7 +121,45 @@ def cmd_users_csv(path, megabytes):
             i += 1
 
 
+def cmd_engine(port, outfile):
+    """Plays the campaign engine: answers 200 to POST /v1/triggers and appends, per trigger, the
+    milliseconds from its createdAt (set when the event was accepted) to its arrival here."""
+    import http.server
+    out = open(outfile, "a", buffering=1)
+
+    class Engine(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers.get("content-length", "0")))
+            arrived = datetime.datetime.now(datetime.timezone.utc)
+            try:
+                created = datetime.datetime.fromisoformat(json.loads(body)["createdAt"].replace("Z", "+00:00"))
+                out.write("%.3f\n" % ((arrived - created).total_seconds() * 1000))
+            except (ValueError, KeyError):
+                pass
+            self.send_response(200)
+            self.send_header("content-length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    http.server.ThreadingHTTPServer(("127.0.0.1", int(port)), Engine).serve_forever()
+
+
+def cmd_percentiles(path):
+    """Count, p50 and p99 of the numbers in a file, one per line."""
+    values = sorted(float(line) for line in open(path) if line.strip())
+    if not values:
+        print("0 0 0")
+        return
+    pick = lambda q: values[min(len(values) - 1, int(q * len(values)))]
+    print(len(values), "%.1f" % pick(0.50), "%.1f" % pick(0.99))
+
+
 if __name__ == "__main__":
     name, args = sys.argv[1], sys.argv[2:]
     {"bodies": cmd_bodies, "twilio": cmd_twilio, "gcra": cmd_gcra, "h2load": cmd_h2load,
-     "count": cmd_count, "metrics": cmd_metrics, "users_csv": cmd_users_csv}[name](*args)
+     "count": cmd_count, "metrics": cmd_metrics, "users_csv": cmd_users_csv,
+     "engine": cmd_engine, "percentiles": cmd_percentiles}[name](*args)
