@@ -11,18 +11,31 @@ import InletModel
 /// sending with an expired lease (its instance died) is claimable like pending.
 /// ```
 enum OutboxQueries {
-    /// Due pending triggers, and `sending` ones whose claimant let the lease run out.
-    static func claimFilter(now: Date) -> JSONObject {
-        let leaseFree: JSONValue = [["leaseUntil": ["$exists": false]], ["leaseUntil": ["$lt": .date(now)]]]
-        return [
-            "$or": [
-                ["status": "pending", "nextAttemptAt": ["$lte": .date(now)], "$or": leaseFree],
-                ["status": "sending", "leaseUntil": ["$lt": .date(now)]],
-            ]
-        ]
+    /// Due pending triggers. A plain equality-and-range filter, so the `{status, nextAttemptAt}`
+    /// index answers it; an `$or` with the expired leases made every claim scan the outbox.
+    static func dueFilter(now: Date) -> JSONObject {
+        ["status": "pending", "nextAttemptAt": ["$lte": .date(now)]]
+    }
+
+    /// `sending` triggers whose claimant let the lease run out (its instance died).
+    static func expiredLeaseFilter(now: Date) -> JSONObject {
+        ["status": "sending", "leaseUntil": ["$lt": .date(now)]]
     }
 
     static let claimSort: JSONObject = ["nextAttemptAt": 1]
+    static let expiredLeaseSort: JSONObject = ["leaseUntil": 1]
+
+    /// Matches `seen` only while its claim-relevant fields are as they were when it was read:
+    /// equality on `_id` and those fields, which any claim or reschedule changes.
+    static func unchangedFilter(_ seen: JSONObject) -> JSONObject? {
+        guard let id = seen["_id"], let status = seen["status"] else { return nil }
+        return [
+            "_id": id,
+            "status": status,
+            "nextAttemptAt": seen["nextAttemptAt"] ?? ["$exists": false],
+            "leaseUntil": seen["leaseUntil"] ?? ["$exists": false],
+        ]
+    }
 
     static func claimUpdate(owner: String, now: Date, lease: Duration) -> JSONObject {
         [

@@ -3,7 +3,7 @@ extension TriggerForwarder {
     /// and dead-lettering run in milliseconds.
     public struct Configuration: Sendable {
         /// Deliveries in flight towards the engine at once, per instance.
-        public var maxInFlight: Int = 8
+        public var maxInFlight: Int = 64
         /// How long a claim keeps other instances off a trigger. Must exceed `requestTimeout`, or a
         /// slow delivery could be claimed and sent again by another instance while still running.
         public var lease: Duration = .seconds(30)

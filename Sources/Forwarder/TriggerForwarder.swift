@@ -8,7 +8,7 @@ import ServiceLifecycle
 
 /// Delivers the `triggers` outbox to the campaign engine (CONTRACT.md "Campaign triggers").
 ///
-/// Each trigger is claimed with one atomic `findOneAndUpdate` that sets a lease, so any number of
+/// Each trigger is claimed with an atomic conditional update that sets a lease, so any number of
 /// instances share one outbox and never send the same trigger at the same time; a claim whose
 /// instance died is taken over once its lease expires. Delivery is at least once: the engine
 /// dedupes on `Idempotency-Key`.
@@ -81,46 +81,65 @@ public final class TriggerForwarder: Service, Sendable {
         Task.isCancelled || stopping.withLockedValue { $0 }
     }
 
-    /// Claims due triggers one at a time while a delivery slot is free; waits for a slot, a poll
-    /// tick or `wake()` otherwise.
+    /// Claims as many due triggers as there are free delivery slots; waits for a slot, a poll
+    /// tick or `wake()` when there is nothing to do.
     private func dispatch(_ client: HTTPClient, into deliveries: inout DiscardingTaskGroup) async {
         let limit = max(1, configuration.maxInFlight)
         while !shouldStop {
-            if inFlight.withLockedValue({ $0 }) >= limit {
+            let free = limit - inFlight.withLockedValue { $0 }
+            if free <= 0 {
                 await wakeup.wait(upTo: configuration.pollInterval)
                 continue
             }
-            let claimed: ClaimedTrigger?
+            let claimed: [ClaimedTrigger]
             do {
-                claimed = try await claim()
+                claimed = try await claimDue(limit: free)
             } catch {
                 metrics.storeErrors.increment()
                 logger.warning("cannot claim triggers", metadata: ["error": "\(error)"])
                 await wakeup.wait(upTo: configuration.pollInterval)
                 continue
             }
-            guard let claimed else {
+            guard !claimed.isEmpty else {
                 await wakeup.wait(upTo: configuration.pollInterval)
                 continue
             }
-            inFlight.withLockedValue { $0 += 1 }
-            deliveries.addTask {
-                await self.deliver(claimed, client: client)
-                self.inFlight.withLockedValue { $0 -= 1 }
-                self.wakeup.signal()
+            inFlight.withLockedValue { $0 += claimed.count }
+            for trigger in claimed {
+                deliveries.addTask {
+                    await self.deliver(trigger, client: client)
+                    self.inFlight.withLockedValue { $0 -= 1 }
+                    self.wakeup.signal()
+                }
             }
         }
     }
 
-    func claim() async throws -> ClaimedTrigger? {
+    /// Finds up to `limit` due triggers with one query, then claims each with an atomic
+    /// update by `_id` that also requires the fields the query saw to be unchanged: a
+    /// trigger another instance claimed (or rescheduled) in between no longer matches and is
+    /// skipped. An `_id` lookup per claim instead of a scan of the outbox per claim.
+    func claimDue(limit: Int) async throws -> [ClaimedTrigger] {
         let now = Date()
-        let document = try await store.findOneAndUpdate(
-            Collections.triggers,
-            filter: OutboxQueries.claimFilter(now: now),
-            update: OutboxQueries.claimUpdate(owner: instanceID, now: now, lease: configuration.lease),
-            sort: OutboxQueries.claimSort
-        )
-        return document.map(ClaimedTrigger.init(document:))
+        var due = try await store.find(Collections.triggers, filter: OutboxQueries.dueFilter(now: now),
+                                       sort: OutboxQueries.claimSort, limit: limit)
+        if due.count < limit {
+            due += try await store.find(Collections.triggers, filter: OutboxQueries.expiredLeaseFilter(now: now),
+                                        sort: OutboxQueries.expiredLeaseSort, limit: limit - due.count)
+        }
+        var claimed: [ClaimedTrigger] = []
+        let update = OutboxQueries.claimUpdate(owner: instanceID, now: now, lease: configuration.lease)
+        for candidate in due {
+            guard let filter = OutboxQueries.unchangedFilter(candidate) else { continue }
+            // `updateOne`, not `findOneAndUpdate`: the same atomic claim, and we already hold the
+            // document (findAndModify is an order of magnitude slower on some servers).
+            let (matched, _) = try await store.updateOne(Collections.triggers, filter: filter, update: update, upsert: false)
+            guard matched == 1 else { continue }
+            var document = candidate
+            for (field, value) in update["$set"]?.objectValue ?? [:] { document[field] = value }
+            claimed.append(ClaimedTrigger(document: document))
+        }
+        return claimed
     }
 
     static func clientConfiguration(_ configuration: Configuration) -> HTTPClient.Configuration {
