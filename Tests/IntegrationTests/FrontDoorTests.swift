@@ -15,17 +15,17 @@ struct FrontDoorTests {
         let server = try await TestFrontDoor.start()
         defer { Task { await server.frontDoor.drain() } }
         for http1Only in [false, true] {
-            let client = HTTPClient.insecure(http1Only: http1Only)
-            var request = HTTPClientRequest(url: server.baseURL + "/echo")
-            request.method = .POST
-            request.body = .bytes(ByteBuffer(string: "hello"))
-            let response = try await client.execute(request, timeout: .seconds(10))
-            #expect(response.status == .ok)
-            #expect(response.version == (http1Only ? .http1_1 : .http2))
-            #expect(response.headers.first(name: "x-request-id")?.count == 32)
-            let body = try await response.body.collect(upTo: 1024)
-            #expect(String(buffer: body) == #"{"bytes":5}"#)
-            try await client.shutdown()
+            try await withInsecureClient(http1Only: http1Only) { client in
+                var request = HTTPClientRequest(url: server.baseURL + "/echo")
+                request.method = .POST
+                request.body = .bytes(ByteBuffer(string: "hello"))
+                let response = try await client.execute(request, timeout: .seconds(10))
+                #expect(response.status == .ok)
+                #expect(response.version == (http1Only ? .http1_1 : .http2))
+                #expect(response.headers.first(name: "x-request-id")?.count == 32)
+                let body = try await response.body.collect(upTo: 1024)
+                #expect(String(buffer: body) == #"{"bytes":5}"#)
+            }
         }
     }
 
@@ -33,15 +33,15 @@ struct FrontDoorTests {
     func requestIdAndNotFound() async throws {
         let server = try await TestFrontDoor.start()
         defer { Task { await server.frontDoor.drain() } }
-        let client = HTTPClient.insecure()
-        var request = HTTPClientRequest(url: server.baseURL + "/nowhere")
-        request.headers.add(name: "x-request-id", value: "abc-123")
-        let response = try await client.execute(request, timeout: .seconds(10))
-        #expect(response.status == .notFound)
-        #expect(response.headers.first(name: "x-request-id") == "abc-123")
-        let body = String(buffer: try await response.body.collect(upTo: 1024))
-        #expect(body.contains(#""success":false"#))
-        try await client.shutdown()
+        try await withInsecureClient { client in
+            var request = HTTPClientRequest(url: server.baseURL + "/nowhere")
+            request.headers.add(name: "x-request-id", value: "abc-123")
+            let response = try await client.execute(request, timeout: .seconds(10))
+            #expect(response.status == .notFound)
+            #expect(response.headers.first(name: "x-request-id") == "abc-123")
+            let body = String(buffer: try await response.body.collect(upTo: 1024))
+            #expect(body.contains(#""success":false"#))
+        }
     }
 
     @Test("TLS 1.1 and older are refused; TLS 1.2 is accepted")
@@ -97,14 +97,14 @@ struct FrontDoorTests {
         defer { Task { await server.frontDoor.drain() } }
         let bomb = try gzip(Array(repeating: UInt8(ascii: "a"), count: 200_000))
         #expect(bomb.count < 1_000)
-        let client = HTTPClient.insecure()
-        var request = HTTPClientRequest(url: server.baseURL + "/echo")
-        request.method = .POST
-        request.headers.add(name: "content-encoding", value: "gzip")
-        request.body = .bytes(ByteBuffer(bytes: bomb))
-        let response = try await client.execute(request, timeout: .seconds(10))
-        #expect(response.status == .payloadTooLarge)
-        try await client.shutdown()
+        try await withInsecureClient { client in
+            var request = HTTPClientRequest(url: server.baseURL + "/echo")
+            request.method = .POST
+            request.headers.add(name: "content-encoding", value: "gzip")
+            request.body = .bytes(ByteBuffer(bytes: bomb))
+            let response = try await client.execute(request, timeout: .seconds(10))
+            #expect(response.status == .payloadTooLarge)
+        }
     }
 
     @Test("a body that stops arriving gets 408")
@@ -162,17 +162,21 @@ struct FrontDoorTests {
     @Test("drain lets an in-flight request finish and stops accepting")
     func gracefulDrain() async throws {
         let server = try await TestFrontDoor.start()
-        let client = HTTPClient.insecure()
-        async let slow = client.execute(HTTPClientRequest(url: server.baseURL + "/slow?ms=700"), timeout: .seconds(10))
-        try await Task.sleep(for: .milliseconds(200))
-        await server.frontDoor.drain()
-        let response = try await slow
-        #expect(response.status == .ok)
-        #expect(String(buffer: try await response.body.collect(upTo: 100)) == "done")
+        let tag = TestServices.unique("drain")
+        try await withInsecureClient { client in
+            async let slow = client.execute(HTTPClientRequest(url: server.baseURL + "/slow?ms=700&tag=\(tag)"), timeout: .seconds(30))
+            // Drain only once the request is really in flight on the server.
+            while !SlowEndpoint.arrived.withLockedValue({ $0.contains(tag) }) {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            await server.frontDoor.drain()
+            let response = try await slow
+            #expect(response.status == .ok)
+            #expect(String(buffer: try await response.body.collect(upTo: 100)) == "done")
+        }
         await #expect(throws: (any Error).self) {
             _ = try await RawTLSClient.connect(port: server.port, group: server.group)
         }
-        try await client.shutdown()
     }
 
     /// The DER bytes of the certificate the server presents to a new connection.

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import InletServer
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import NIOSSL
@@ -51,9 +52,35 @@ struct EchoEndpoint: Endpoint {
 }
 
 struct SlowEndpoint: Endpoint {
+    /// The `tag` query values of the slow requests that have reached the endpoint, so a test can
+    /// wait until its request is in flight rather than guess with a sleep.
+    static let arrived = NIOLockedValueBox<Set<String>>([])
+
     func respond(to request: InletRequest, on eventLoop: any EventLoop) -> EventLoopFuture<InletResponse> {
-        let ms = request.query.flatMap { Int($0.dropFirst(3)) } ?? 500
+        let parameters = Dictionary(
+            (request.query ?? "").split(separator: "&").map { pair -> (String, String) in
+                let parts = pair.split(separator: "=", maxSplits: 1)
+                return (String(parts[0]), parts.count > 1 ? String(parts[1]) : "")
+            },
+            uniquingKeysWith: { first, _ in first }
+        )
+        if let tag = parameters["tag"] { _ = Self.arrived.withLockedValue { $0.insert(tag) } }
+        let ms = parameters["ms"].flatMap { Int($0) } ?? 500
         return eventLoop.scheduleTask(in: .milliseconds(Int64(ms))) { InletResponse(status: .ok, body: Array("done".utf8)) }.futureResult
+    }
+}
+
+/// Runs `body` with a client that trusts any certificate, and shuts the client down whatever
+/// happens: a client dropped without `shutdown()` traps, and would take the whole test run with it.
+func withInsecureClient<T>(http1Only: Bool = false, _ body: (HTTPClient) async throws -> T) async throws -> T {
+    let client = HTTPClient.insecure(http1Only: http1Only)
+    do {
+        let result = try await body(client)
+        try await client.shutdown()
+        return result
+    } catch {
+        try? await client.shutdown()
+        throw error
     }
 }
 
