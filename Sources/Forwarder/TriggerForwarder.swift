@@ -128,9 +128,10 @@ public final class TriggerForwarder: Service, Sendable {
                                         sort: OutboxQueries.expiredLeaseSort, limit: limit - due.count)
         }
         var claimed: [ClaimedTrigger] = []
-        let update = OutboxQueries.claimUpdate(owner: instanceID, now: now, lease: configuration.lease)
         for candidate in due {
             guard let filter = OutboxQueries.unchangedFilter(candidate) else { continue }
+            // Each lease runs from its own claim, not from the query: claims are made one by one.
+            let update = OutboxQueries.claimUpdate(owner: instanceID, now: Date(), lease: configuration.lease)
             // `updateOne`, not `findOneAndUpdate`: the same atomic claim, and we already hold the
             // document (findAndModify is an order of magnitude slower on some servers).
             let (matched, _) = try await store.updateOne(Collections.triggers, filter: filter, update: update, upsert: false)

@@ -112,7 +112,12 @@ struct ForwarderTests {
             let otherStore = try Support.openStore(database: database)
             let ids = (0..<50).map { "acme:order-completed:m-shared-\($0)" }
             try await Support.insert((0..<50).map { Support.trigger("m-shared-\($0)") }, into: store)
-            let forwarders = [Self.forwarder(store, receiver), Self.forwarder(otherStore, receiver)]
+            // Delivery is at least once: a claim whose lease runs out mid-delivery is taken over and
+            // sent again. Exactly once holds while leases outlast deliveries, which on a loaded
+            // test machine takes more than the fast configuration's ten seconds.
+            var configuration = Support.fastConfiguration()
+            configuration.lease = .seconds(120)
+            let forwarders = [Self.forwarder(store, receiver, configuration), Self.forwarder(otherStore, receiver, configuration)]
             #expect(forwarders[0].instanceID != forwarders[1].instanceID)
             do {
                 try await Support.running(forwarders) {
