@@ -1,10 +1,11 @@
 import NIOCore
 import NIOHTTP2
 
-/// Closes an HTTP/2 connection that has had no open stream for twice the idle timeout. NIOHTTP2's
-/// connection manager closes idle connections politely (GOAWAY, then PING, then a final GOAWAY
-/// once the PING is acknowledged), which a client that never acknowledges (a slowloris holding an
-/// unfinished header block) can stall forever; this is the hard stop behind it.
+/// Closes an HTTP/2 connection that has had no open stream for the idle timeout plus a grace of
+/// the same length, at most ten seconds. NIOHTTP2's connection manager closes idle connections
+/// politely (GOAWAY, then PING, then a final GOAWAY once the PING is acknowledged), which a client
+/// that never acknowledges (a slowloris holding an unfinished header block) can stall forever;
+/// this is the hard stop behind it.
 final class HTTP2IdleCloser: ChannelInboundHandler {
     typealias InboundIn = HTTP2Frame
     typealias InboundOut = HTTP2Frame
@@ -14,7 +15,7 @@ final class HTTP2IdleCloser: ChannelInboundHandler {
     private var timer: Scheduled<Void>?
 
     init(idleTimeout: TimeAmount) {
-        self.limit = idleTimeout + idleTimeout
+        self.limit = idleTimeout + min(idleTimeout, .seconds(10))
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
