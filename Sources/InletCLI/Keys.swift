@@ -17,7 +17,9 @@ struct Keys: AsyncParsableCommand {
         @OptionGroup var store: StoreOptions
 
         func run() async throws {
-            if let table = loadRoutes(directory: routes) {
+            // The check needs the route files, not their secrets; where they do not load (say, a
+            // shell without the secrets' variables) the key is made without it.
+            if let table = loadRoutes(directory: routes, quietly: true) {
                 guard let route = table.source(id: source), route.tenantId == tenant else {
                     throw ValidationError("no source \(source) for tenant \(tenant) in \(routes)")
                 }

@@ -33,14 +33,20 @@ struct SettingsOptions: ParsableArguments {
     }
 }
 
-/// Loads the route files, printing every problem as `file:line: message` on standard error.
-func loadRoutes(directory: String) -> RouteTable? {
+/// Loads the route files, printing every problem as `file:line: message` on standard error
+/// (or, `quietly`, one line saying how many there were).
+func loadRoutes(directory: String, quietly: Bool = false) -> RouteTable? {
     switch RouteLoader.load(directory: directory, environment: ProcessInfo.processInfo.environment) {
     case .success(let table):
         return table
     case .failure(let errors):
         var standardError = FileHandle.standardError
-        for error in errors.errors { print(error, to: &standardError) }
+        if quietly {
+            print("note: the route files in \(directory) do not load here (\(errors.errors.count) problems; `inlet check` lists them)",
+                  to: &standardError)
+        } else {
+            for error in errors.errors { print(error, to: &standardError) }
+        }
         return nil
     }
 }
