@@ -37,7 +37,8 @@ public final class AdminServer: Sendable {
             .get()
         channel.withLockedValue { $0 = bound }
         logger.info("admin listener up", metadata: ["address": "\(bound.localAddress.map { "\($0)" } ?? "?")"])
-        return bound.localAddress!
+        guard let address = bound.localAddress else { throw ChannelError.unknownLocalAddress }
+        return address
     }
 
     public func stop() async {

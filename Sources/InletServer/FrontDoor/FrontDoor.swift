@@ -53,7 +53,8 @@ public final class FrontDoor: Sendable {
             .get()
         running.withLockedValue { $0 = (channel, quiescing) }
         logger.info("public listener up", metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")"])
-        return channel.localAddress!
+        guard let address = channel.localAddress else { throw ChannelError.unknownLocalAddress }
+        return address
     }
 
     public var localAddress: SocketAddress? {
