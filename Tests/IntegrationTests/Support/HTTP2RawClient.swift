@@ -54,29 +54,10 @@ final class HTTP2RawClient: Sendable {
     /// Connects, negotiates `h2`, sends the preface and an empty SETTINGS frame, and waits until the
     /// server's SETTINGS arrived and was acknowledged.
     static func connect(port: Int, group: any EventLoopGroup) async throws -> HTTP2RawClient {
-        var tls = TLSConfiguration.makeClientConfiguration()
-        tls.certificateVerification = .none
-        tls.applicationProtocols = ["h2"]
-        let context = try NIOSSLContext(configuration: tls)
         let state = NIOLockedValueBox(State())
-        let loop = group.next()
-        let handshake = loop.makePromise(of: String?.self)
-        let channel: any Channel
-        do {
-            channel = try await ClientBootstrap(group: loop)
-                .channelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: context, serverHostname: "localhost"))
-                        try channel.pipeline.syncOperations.addHandler(FrameReader(state: state, handshake: handshake))
-                    }
-                }
-                .connect(host: "127.0.0.1", port: port)
-                .get()
-        } catch {
-            handshake.fail(error)
-            throw error
+        let (channel, negotiated) = try await connectTestTLS(port: port, group: group, alpn: ["h2"]) { handshake in
+            FrameReader(state: state, handshake: handshake)
         }
-        let negotiated = try await handshake.futureResult.get()
         guard negotiated == "h2" else {
             try? await channel.close()
             throw HTTP2RawClientError.notHTTP2(negotiated)

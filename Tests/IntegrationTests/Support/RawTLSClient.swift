@@ -22,31 +22,10 @@ final class RawTLSClient: Sendable {
         port: Int, group: any EventLoopGroup, alpn: [String] = ["http/1.1"],
         minimumTLS: TLSVersion = .tlsv12, maximumTLS: TLSVersion? = nil
     ) async throws -> RawTLSClient {
-        var tls = TLSConfiguration.makeClientConfiguration()
-        tls.certificateVerification = .none
-        tls.applicationProtocols = alpn
-        tls.minimumTLSVersion = minimumTLS
-        tls.maximumTLSVersion = maximumTLS
-        let context = try NIOSSLContext(configuration: tls)
         let received = NIOLockedValueBox<[UInt8]>([])
-        let loop = group.next()
-        let handshake = loop.makePromise(of: String?.self)
-        let channel: any Channel
-        do {
-            channel = try await ClientBootstrap(group: loop)
-                .channelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: context, serverHostname: "localhost"))
-                        try channel.pipeline.syncOperations.addHandler(Collector(received: received, handshake: handshake))
-                    }
-                }
-                .connect(host: "127.0.0.1", port: port)
-                .get()
-        } catch {
-            handshake.fail(error)
-            throw error
-        }
-        let negotiated = try await handshake.futureResult.get()
+        let (channel, negotiated) = try await connectTestTLS(
+            port: port, group: group, alpn: alpn, minimumTLS: minimumTLS, maximumTLS: maximumTLS
+        ) { handshake in Collector(received: received, handshake: handshake) }
         return RawTLSClient(channel: channel, received: received, negotiatedProtocol: negotiated)
     }
 
@@ -104,4 +83,37 @@ final class RawTLSClient: Sendable {
             context.fireChannelInactive()
         }
     }
+}
+
+/// Connects a TLS client that trusts any certificate, adds the handler `reader` makes (it must
+/// complete the handshake promise with the negotiated ALPN protocol, or fail it), and returns the
+/// channel once the handshake is done. Shared by the raw HTTP/1.1 and HTTP/2 test clients.
+func connectTestTLS(
+    port: Int, group: any EventLoopGroup, alpn: [String], minimumTLS: TLSVersion = .tlsv12, maximumTLS: TLSVersion? = nil,
+    reader: @escaping @Sendable (EventLoopPromise<String?>) -> any ChannelHandler
+) async throws -> (channel: any Channel, negotiated: String?) {
+    var tls = TLSConfiguration.makeClientConfiguration()
+    tls.certificateVerification = .none
+    tls.applicationProtocols = alpn
+    tls.minimumTLSVersion = minimumTLS
+    tls.maximumTLSVersion = maximumTLS
+    let context = try NIOSSLContext(configuration: tls)
+    let loop = group.next()
+    let handshake = loop.makePromise(of: String?.self)
+    let channel: any Channel
+    do {
+        channel = try await ClientBootstrap(group: loop)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: context, serverHostname: "localhost"))
+                    try channel.pipeline.syncOperations.addHandler(reader(handshake))
+                }
+            }
+            .connect(host: "127.0.0.1", port: port)
+            .get()
+    } catch {
+        handshake.fail(error)
+        throw error
+    }
+    return (channel, try await handshake.futureResult.get())
 }
