@@ -105,7 +105,7 @@ public final class FrontDoor: Sendable {
             let sync = channel.pipeline.syncOperations
             try sync.addHandler(HeaderTimeoutHandler(headerTimeout: configuration.headerTimeout, idleTimeout: configuration.idleTimeout))
             try sync.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: true)
-            try sync.addHandler(makeRequestHandler(isHTTP1: true))
+            try sync.addHandler(HTTP1RequestHandler { [self] transport in self.makeExchange(transport) })
         }
     }
 
@@ -116,22 +116,19 @@ public final class FrontDoor: Sendable {
                 configuration: .init(maxIdleTime: configuration.idleTimeout, maxAge: nil,
                                      maxGraceTime: configuration.drainDeadline, keepalive: nil)
             )
+            // No stream multiplexer: HTTP2RequestHandler serves every stream from this pipeline.
             let handler = NIOHTTP2Handler(
-                mode: .server, eventLoop: channel.eventLoop,
+                mode: .server,
                 connectionConfiguration: http2ConnectionConfiguration(),
-                streamConfiguration: http2StreamConfiguration(),
-                streamDelegate: manager.http2StreamDelegate
-            ) { [self] stream in
-                stream.eventLoop.makeCompletedFuture {
-                    try stream.pipeline.syncOperations.addHandler(EarlyAnswerReset())
-                    try stream.pipeline.syncOperations.addHandler(HTTP2FramePayloadToHTTP1ServerCodec())
-                    try stream.pipeline.syncOperations.addHandler(self.makeRequestHandler(isHTTP1: false))
-                }
-            }
+                streamConfiguration: http2StreamConfiguration()
+            )
             let sync = channel.pipeline.syncOperations
             try sync.addHandler(handler)
             try sync.addHandler(HTTP2IdleCloser(idleTimeout: configuration.idleTimeout))
             try sync.addHandler(manager)
+            try sync.addHandler(HTTP2RequestHandler { [self] transport in
+                self.makeExchange(transport)
+            })
             try sync.addHandler(HTTP2ErrorObserver(counter: Self.protocolErrors, logger: logger))
             try sync.addHandler(ChannelActiveReplay(), position: .after(handler))
         }
@@ -142,7 +139,7 @@ public final class FrontDoor: Sendable {
         connection.initialSettings = [
             HTTP2Setting(parameter: .maxConcurrentStreams, value: configuration.maxConcurrentStreams),
             HTTP2Setting(parameter: .maxHeaderListSize, value: configuration.maxHeaderListSize),
-            HTTP2Setting(parameter: .initialWindowSize, value: 65535),
+            HTTP2Setting(parameter: .initialWindowSize, value: HTTP2RequestHandler.windowSize),
         ]
         connection.maximumSequentialContinuationFrames = configuration.maxContinuationFrames
         connection.maximumConnectionGlitches = configuration.maxGlitches
@@ -160,10 +157,9 @@ public final class FrontDoor: Sendable {
         return stream
     }
 
-    private func makeRequestHandler(isHTTP1: Bool) -> RequestHandler {
-        RequestHandler(router: router,
-                       configuration: .init(bodyTimeout: configuration.bodyTimeout, isHTTP1: isHTTP1),
-                       metrics: metrics, logger: logger)
+    private func makeExchange(_ transport: any ExchangeTransport) -> RequestExchange {
+        RequestExchange(transport: transport, router: router, configuration: .init(bodyTimeout: configuration.bodyTimeout),
+                        metrics: metrics, logger: logger)
     }
 }
 

@@ -1,0 +1,132 @@
+import NIOCore
+import NIOHPACK
+import NIOHTTP1
+import NIOHTTP2
+
+/// One HTTP/2 stream as an `ExchangeTransport`: turns its HEADERS into a request head, passes its
+/// DATA on, writes the answer as frames, and gives the stream's flow-control window back as its
+/// exchange consumes (so a busy streaming consumer stops its client at one window of data).
+final class HTTP2StreamExchange: ExchangeTransport {
+    let streamID: HTTP2StreamID
+    var exchange: RequestExchange?
+    /// Cleared when the stream closes; nothing is written after that.
+    private var connection: HTTP2RequestHandler?
+    private var endReceived = false
+    /// Flow-controlled bytes received on this stream and not yet given back.
+    private var credit = 0
+
+    init(streamID: HTTP2StreamID, connection: HTTP2RequestHandler) {
+        self.streamID = streamID
+        self.connection = connection
+    }
+
+    var eventLoop: any EventLoop { connection!.eventLoop }
+    var allocator: ByteBufferAllocator { connection!.allocator }
+    var remoteIP: String? { connection?.remoteIP }
+
+    func receiveHead(_ block: HPACKHeaders, endStream: Bool) {
+        endReceived = endStream
+        var method = ""
+        var path = ""
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(block.count)
+        for (name, value, _) in block {
+            if name.utf8.first == UInt8(ascii: ":") {
+                switch name {
+                case ":method": method = value
+                case ":path": path = value
+                // HTTP/2's authority is HTTP/1's Host, which signature schemes and logs expect.
+                case ":authority": headers.replaceOrAdd(name: "host", value: value)
+                default: break
+                }
+            } else {
+                headers.add(name: name, value: value)
+            }
+        }
+        // NIOHTTP2 has validated the block: a request always has :method and :path.
+        exchange?.receiveHead(method: HTTPMethod(rawValue: method), uri: path, headers: headers, keepAlive: true)
+        if endStream { exchange?.receiveEnd() }
+    }
+
+    func receiveData(_ buffer: ByteBuffer, flowControlled: Int, endStream: Bool) {
+        if endStream { endReceived = true }
+        credit += flowControlled
+        exchange?.receiveBody(buffer)
+        if endStream {
+            exchange?.receiveEnd()
+        } else {
+            giveBackCredit(flush: false)
+        }
+    }
+
+    func receiveEnd() {
+        endReceived = true
+        exchange?.receiveEnd()
+    }
+
+    /// The stream closed (answered, reset, or the connection went).
+    func detach() {
+        exchange?.detach()
+        exchange = nil
+        connection = nil
+    }
+
+    /// Returns the window once half of it is used, unless the exchange is holding back.
+    private func giveBackCredit(flush: Bool) {
+        guard let connection, !endReceived, credit >= HTTP2RequestHandler.windowSize / 2, exchange?.isReadPaused != true else { return }
+        connection.write(.windowUpdate(windowSizeIncrement: credit), on: streamID)
+        credit = 0
+        if flush { connection.flush() }
+    }
+
+    // MARK: - ExchangeTransport
+
+    func writeResponse(_ response: InletResponse, requestId: String, early: Bool, close: Bool) {
+        guard let connection else { return }
+        var headers = HPACKHeaders()
+        headers.reserveCapacity(response.headers.count + 3)
+        headers.add(name: ":status", value: Self.statusText(response.status.code))
+        for (name, value) in response.headers { headers.add(name: Self.lowercased(name), value: value) }
+        if ResponseHeaders.needsContentLength(response.status) {
+            headers.add(name: "content-length", value: String(response.body.count))
+        }
+        // Unique per request: indexing it would only churn the HPACK table.
+        headers.add(name: "x-request-id", value: requestId, indexing: .nonIndexable)
+        let resetAfter = early && !endReceived
+        let written = resetAfter ? connection.eventLoop.makePromise(of: Void.self) : nil
+        if response.body.isEmpty {
+            connection.write(.headers(.init(headers: headers, endStream: true)), on: streamID, promise: written)
+        } else {
+            connection.write(.headers(.init(headers: headers)), on: streamID)
+            connection.write(.data(.init(data: .byteBuffer(connection.allocator.buffer(bytes: response.body)), endStream: true)),
+                             on: streamID, promise: written)
+        }
+        connection.flush()
+        if let written {
+            // RFC 9113 §8.1: the client stops sending its body and still reads this answer. Sent once
+            // the answer is on the wire, so that clients read the answer before the reset.
+            written.futureResult.assumeIsolated().whenComplete { _ in
+                guard let connection = self.connection else { return }
+                connection.write(.rstStream(.noError), on: self.streamID)
+                connection.flush()
+            }
+        }
+    }
+
+    func resumeReading() {
+        giveBackCredit(flush: true)
+    }
+
+    private static let commonStatuses: [UInt: String] = Dictionary(
+        uniqueKeysWithValues: [200, 201, 202, 204, 400, 401, 403, 404, 408, 409, 413, 415, 421, 429, 500, 503].map { (UInt($0), String($0)) }
+    )
+
+    /// HTTP/2 field names are lowercase; most of inlet's already are.
+    private static func lowercased(_ name: String) -> String {
+        name.utf8.contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }) ? name.lowercased() : name
+    }
+
+    private static func statusText(_ code: UInt) -> String {
+        commonStatuses[code] ?? String(code)
+    }
+}

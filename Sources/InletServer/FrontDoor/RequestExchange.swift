@@ -1,0 +1,268 @@
+import Logging
+import NIOCore
+import NIOHTTP1
+
+/// One request and its answer, whatever protocol carried it: routes the head, enforces the body
+/// limit while the body streams in (`413` before it has all arrived), inflates gzip within that
+/// limit, times out a body that stops making progress (`408`), hands the request to its endpoint
+/// and writes the answer through its transport. Everything runs on the connection's event loop:
+/// no task, no thread hop. An HTTP/1.1 connection reuses one exchange for its requests in turn;
+/// HTTP/2 makes one per stream.
+final class RequestExchange {
+    struct Configuration: Sendable {
+        var bodyTimeout: TimeAmount
+    }
+
+    private enum State {
+        case idle
+        case receiving(Receiving)
+        /// The endpoint is working; nothing more is read for this request.
+        case responding
+        /// An early answer was sent; the rest of the request is read and dropped.
+        case discarding
+        /// The body streams to a `BodyConsumer`, read only as fast as it consumes.
+        case streaming(StreamingUpload)
+    }
+
+    private struct Receiving {
+        var head: RequestHead
+        var target: RouteTarget
+        var body: [UInt8]
+        var inflater: GzipInflater?
+    }
+
+    /// The parts of a request head the exchange keeps.
+    struct RequestHead {
+        var method: HTTPMethod
+        var uri: String
+        var headers: HTTPHeaders
+        var keepAlive: Bool
+        var requestId: String
+        var startedAt: NIODeadline
+    }
+
+    private var state = State.idle
+    private var bodyTimer: Scheduled<Void>?
+    /// Cleared when the connection or stream is gone; nothing is written after that.
+    private(set) var transport: (any ExchangeTransport)?
+    let router: any Router
+    let configuration: Configuration
+    let metrics: RequestMetrics
+    let logger: Logger
+
+    init(transport: any ExchangeTransport, router: any Router, configuration: Configuration, metrics: RequestMetrics, logger: Logger) {
+        self.transport = transport
+        self.router = router
+        self.configuration = configuration
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    /// Whether the transport should hold back the request's next bytes (a streaming consumer is busy).
+    var isReadPaused: Bool {
+        if case .streaming(let upload) = state { return upload.isBusy }
+        return false
+    }
+
+    /// The connection or stream went away: stop timers, tell a streaming consumer, write nothing more.
+    func detach() {
+        if case .streaming(let upload) = state, !upload.finished {
+            upload.finished = true
+            upload.consumer?.abort(reason: "client disconnected")
+        }
+        bodyTimer?.cancel()
+        bodyTimer = nil
+        transport = nil
+    }
+
+    // MARK: - Receiving
+
+    func receiveHead(method: HTTPMethod, uri: String, headers: HTTPHeaders, keepAlive: Bool) {
+        let head = RequestHead(method: method, uri: uri, headers: headers, keepAlive: keepAlive,
+                               requestId: Self.requestId(from: headers), startedAt: .now())
+        let path = uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+        guard let target = router.route(method: method.rawValue, path: path) else {
+            state = .discarding
+            answerError(status: 404, code: "not_found", message: "no such endpoint", head: head, label: "unknown", early: false)
+            return
+        }
+        if let length = headers.first(name: "content-length").flatMap(Int.init), length > target.maxBodyBytes,
+            !headers.contains(name: "content-encoding")
+        {
+            state = .discarding
+            answerError(status: 413, code: "too_large", message: "body exceeds \(target.maxBodyBytes) bytes", head: head, label: target.label)
+            return
+        }
+        var inflater: GzipInflater?
+        if let encoding = headers.first(name: "content-encoding")?.lowercased(), encoding != "identity" {
+            guard encoding == "gzip", target.acceptsGzip else {
+                state = .discarding
+                answerError(status: 415, code: "unsupported_encoding", message: "content-encoding \(encoding) is not accepted",
+                            head: head, label: target.label)
+                return
+            }
+            inflater = GzipInflater(limit: target.maxBodyBytes)
+        }
+        if let streaming = target.streaming {
+            startStreaming(head: head, target: target, endpoint: streaming, inflater: inflater)
+            return
+        }
+        state = .receiving(Receiving(head: head, target: target, body: [], inflater: inflater))
+        armBodyTimer()
+    }
+
+    func receiveBody(_ buffer: ByteBuffer) {
+        if case .streaming(let upload) = state {
+            receiveStreamedBody(buffer, upload: upload)
+            return
+        }
+        guard case .receiving(var receiving) = state else { return }
+        state = .responding  // placeholder while `receiving` is mutated, so the array is not copied
+        let limit = receiving.target.maxBodyBytes
+        var failure: GzipInflater.Failure?
+        buffer.withUnsafeReadableBytes { bytes in
+            if let inflater = receiving.inflater {
+                do throws(GzipInflater.Failure) {
+                    try inflater.inflate(bytes, into: &receiving.body)
+                } catch {
+                    failure = error
+                }
+            } else if receiving.body.count + bytes.count > limit {
+                failure = .tooLarge
+            } else {
+                receiving.body.append(contentsOf: bytes)
+            }
+        }
+        if let failure {
+            state = .discarding
+            cancelBodyTimer()
+            answerBodyFailure(failure, head: receiving.head, target: receiving.target, early: true)
+            return
+        }
+        state = .receiving(receiving)
+        armBodyTimer()
+    }
+
+    func receiveEnd() {
+        cancelBodyTimer()
+        switch state {
+        case .discarding:
+            state = .idle
+        case .idle, .responding:
+            return
+        case .streaming(let upload):
+            upload.endReceived = true
+            pump(upload)
+        case .receiving(let receiving):
+            state = .responding
+            if let inflater = receiving.inflater {
+                do throws(GzipInflater.Failure) {
+                    try inflater.finish()
+                } catch {
+                    state = .idle
+                    answerBodyFailure(error, head: receiving.head, target: receiving.target, early: false)
+                    return
+                }
+            }
+            respond(receiving)
+        }
+    }
+
+    private func respond(_ receiving: Receiving) {
+        let head = receiving.head
+        let request = InletRequest(method: head.method, uri: head.uri, headers: head.headers, body: receiving.body,
+                                   requestId: head.requestId, remoteIP: transport?.remoteIP)
+        let label = receiving.target.label
+        guard let eventLoop = transport?.eventLoop else { return }
+        receiving.target.endpoint.respond(to: request, on: eventLoop)
+            .hop(to: eventLoop)
+            .assumeIsolated()
+            .whenComplete { result in
+                let response: InletResponse
+                switch result {
+                case .success(let answer):
+                    response = answer
+                case .failure(let error):
+                    self.logger.error("endpoint failed", metadata: ["request-id": "\(head.requestId)", "error": "\(error)"])
+                    response = .json(.internalServerError, InletErrorBody.render(status: 500, code: "internal", message: "internal error"))
+                }
+                self.state = .idle
+                self.send(response, head: head, label: label, early: false)
+            }
+    }
+
+    // MARK: - Answering
+
+    private func answerBodyFailure(_ failure: GzipInflater.Failure, head: RequestHead, target: RouteTarget, early: Bool) {
+        switch failure {
+        case .tooLarge:
+            answerError(status: 413, code: "too_large", message: "body exceeds \(target.maxBodyBytes) bytes", head: head,
+                        label: target.label, early: early)
+        case .corrupt:
+            answerError(status: 400, code: "invalid_gzip", message: "body is not valid gzip", head: head, label: target.label, early: early)
+        }
+    }
+
+    /// An error answer; `early` when it goes out before the body has fully arrived.
+    func answerError(status: Int, code: String, message: String, head: RequestHead, label: String, early: Bool = true) {
+        let body = InletErrorBody.render(status: status, code: code, message: message)
+        send(.json(HTTPResponseStatus(statusCode: status), body), head: head, label: label, early: early)
+    }
+
+    func send(_ response: InletResponse, head: RequestHead, label: String, early: Bool) {
+        transport?.writeResponse(response, requestId: head.requestId, early: early, close: early || !head.keepAlive)
+        metrics.record(route: label, status: Int(response.status.code), since: head.startedAt)
+    }
+
+    // MARK: - Body timer
+
+    func armBodyTimer() {
+        bodyTimer?.cancel()
+        guard let eventLoop = transport?.eventLoop else { return }
+        let loopBound = NIOLoopBound(self, eventLoop: eventLoop)
+        bodyTimer = eventLoop.scheduleTask(in: configuration.bodyTimeout) {
+            loopBound.value.bodyTimedOut()
+        }
+    }
+
+    func cancelBodyTimer() {
+        bodyTimer?.cancel()
+        bodyTimer = nil
+    }
+
+    private func bodyTimedOut() {
+        if case .streaming(let upload) = state, !upload.isBusy {
+            state = .discarding
+            upload.finished = true
+            upload.consumer?.abort(reason: "request body stopped arriving")
+            answerError(status: 408, code: "request_timeout", message: "request body stopped arriving", head: upload.head, label: upload.label)
+            return
+        }
+        guard case .receiving(let receiving) = state else { return }
+        state = .discarding
+        logger.info("request body timed out", metadata: ["request-id": "\(receiving.head.requestId)"])
+        answerError(status: 408, code: "request_timeout", message: "request body stopped arriving",
+                    head: receiving.head, label: receiving.target.label)
+    }
+
+    // MARK: - Streaming state
+
+    func setStreaming(_ upload: StreamingUpload) {
+        state = .streaming(upload)
+    }
+
+    /// After a streamed request's answer: idle when its body had ended, else drop the rest.
+    func setIdleOrDiscarding(endReceived: Bool) {
+        state = endReceived ? .idle : .discarding
+    }
+
+    /// The client's `X-Request-Id` when it is sane (short, printable), else a new one.
+    static func requestId(from headers: HTTPHeaders) -> String {
+        if let given = headers.first(name: "x-request-id"), !given.isEmpty, given.utf8.count <= 128,
+            given.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F })
+        {
+            return given
+        }
+        return RequestID.next()
+    }
+}
