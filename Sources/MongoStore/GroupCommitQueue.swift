@@ -44,8 +44,9 @@ final class GroupCommitQueue: @unchecked Sendable {
             flushed: flushed, unknown: unknown, bulkWrites: bulkWrites, confirmedAny: serverAnswered, unreachable: !serverAnswered, now: .now()
         )
         condition.unlock()
-        // Requeued writes need a flusher once the backoff ends; the others may be asleep.
-        if !unknown.isEmpty { condition.broadcast() }
+        // Requeued writes need a flusher once the backoff ends; the others may be asleep. Writes
+        // that waited for this flush to end can go now, while this flusher answers its own.
+        if !unknown.isEmpty { condition.broadcast() } else { condition.signal() }
         return expired
     }
 

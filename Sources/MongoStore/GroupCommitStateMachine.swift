@@ -53,6 +53,11 @@ struct GroupCommitStateMachine {
     private var queuedBytes = 0
     /// Writes taken by flushers and not yet answered or requeued: they hold memory too.
     private var inFlight = 0
+    /// Bulk writes under way. While one is, a batch that is not full waits for it instead of
+    /// starting its own: the waiting writes join one larger bulk (MongoDB, and SecantusDB far more
+    /// so, pays per bulk as well as per document), and a second flusher only helps once the
+    /// queue holds a full batch.
+    private var flushesInFlight = 0
     private var pausedUntil: NIODeadline?
     private var unreachableSince: NIODeadline?
     private var lastProbe: NIODeadline?
@@ -111,6 +116,7 @@ struct GroupCommitStateMachine {
         }
         if let pausedUntil, pausedUntil > now { return .wait(until: pausedUntil) }
         let due = first.enqueuedAt + settings.maxBatchDelay
+        guard stopping || isBatchFull || flushesInFlight == 0 else { return .wait(until: nil) }
         guard stopping || isBatchFull || due <= now else { return .wait(until: due) }
         var batch: [Pending] = []
         var bytes = 0
@@ -122,6 +128,7 @@ struct GroupCommitStateMachine {
         }
         statistics.flushes += 1
         inFlight += batch.count
+        flushesInFlight += 1
         return .flush(batch)
     }
 
@@ -138,6 +145,7 @@ struct GroupCommitStateMachine {
         flushed: Int, unknown: [Pending], bulkWrites: Int, confirmedAny: Bool, unreachable: Bool, now: NIODeadline
     ) -> [Pending] {
         inFlight -= flushed
+        flushesInFlight -= 1
         statistics.bulkWrites += bulkWrites
         if confirmedAny {
             unreachableSince = nil
