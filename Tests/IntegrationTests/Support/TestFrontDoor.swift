@@ -33,12 +33,16 @@ struct TestFrontDoor {
     var baseURL: String { "https://localhost:\(port)" }
 }
 
-/// `POST /echo` answers the body's length (limit 1,000 bytes, gzip accepted); `GET /slow?ms=N`
-/// answers after N milliseconds, to hold a request in flight.
+/// `POST /echo` answers the body's length (limit 1,000 bytes, gzip accepted), `POST /echo-large`
+/// the same with a 1 MB limit; `GET /slow?ms=N` answers after N milliseconds, to hold a request in
+/// flight; `POST /gated?tag=T` streams its body to a consumer that stops at its first chunk until
+/// the test opens gate `T`.
 struct TestRouter: Router {
     func route(method: String, path: Substring) -> RouteTarget? {
         switch path {
         case "/echo": return RouteTarget(label: "echo", endpoint: EchoEndpoint(), maxBodyBytes: 1_000, acceptsGzip: true)
+        case "/echo-large": return RouteTarget(label: "echo", endpoint: EchoEndpoint(), maxBodyBytes: 1 << 20, acceptsGzip: true)
+        case "/gated": return RouteTarget(label: "gated", streaming: GatedStreamingEndpoint(), acceptsGzip: false)
         case "/slow": return RouteTarget(label: "slow", endpoint: SlowEndpoint(), maxBodyBytes: 0, acceptsGzip: false)
         default: return nil
         }
@@ -67,6 +71,42 @@ struct SlowEndpoint: Endpoint {
         if let tag = parameters["tag"] { _ = Self.arrived.withLockedValue { $0.insert(tag) } }
         let ms = parameters["ms"].flatMap { Int($0) } ?? 500
         return eventLoop.scheduleTask(in: .milliseconds(Int64(ms))) { InletResponse(status: .ok, body: Array("done".utf8)) }.futureResult
+    }
+}
+
+/// A streaming endpoint whose consumer holds its first chunk until `open(tag)`, then counts the
+/// bytes and answers their number: a slow consumer the transport must stop reading for.
+struct GatedStreamingEndpoint: StreamingEndpoint {
+    private static let gates = NIOLockedValueBox<[String: EventLoopPromise<Void>]>([:])
+
+    /// Lets the consumer of `/gated?tag=tag` go on.
+    static func open(_ tag: String) {
+        gates.withLockedValue { $0.removeValue(forKey: tag) }?.succeed()
+    }
+
+    func begin(_ head: InletRequestHead, on eventLoop: any EventLoop) -> EventLoopFuture<StreamingStart> {
+        let tag = head.uri.split(separator: "tag=").last.map(String.init) ?? ""
+        let gate = eventLoop.makePromise(of: Void.self)
+        Self.gates.withLockedValue { $0[tag] = gate }
+        return eventLoop.makeSucceededFuture(.consume(Consumer(gate: gate.futureResult)))
+    }
+
+    final class Consumer: BodyConsumer, @unchecked Sendable {
+        private let gate: EventLoopFuture<Void>
+        private var bytes = 0
+
+        init(gate: EventLoopFuture<Void>) { self.gate = gate }
+
+        func consume(_ chunk: ByteBuffer) -> EventLoopFuture<ConsumeResult> {
+            bytes += chunk.readableBytes
+            return gate.map { .more }
+        }
+
+        func finish() -> EventLoopFuture<InletResponse> {
+            gate.map { .json(.ok, Array(#"{"bytes":\#(self.bytes)}"#.utf8)) }
+        }
+
+        func abort(reason: String) {}
     }
 }
 

@@ -1,0 +1,58 @@
+import AsyncHTTPClient
+import Foundation
+import InletServer
+import NIOCore
+import Testing
+
+/// inlet serves HTTP/2 streams without NIOHTTP2's child channels, so it gives the client's
+/// flow-control windows back itself: bodies many windows long must arrive whole, and a stream
+/// whose consumer is busy must not be given more window until it catches up.
+@Suite("HTTP/2 flow control")
+struct HTTP2FlowControlTests {
+    @Test("bodies many windows long arrive whole, on several streams at once")
+    func largeBodies() async throws {
+        let server = try await TestFrontDoor.start()
+        defer { Task { await server.frontDoor.drain() } }
+        try await withInsecureClient { client in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for size in [200_000, 300_001, 700_000] {
+                    group.addTask {
+                        var request = HTTPClientRequest(url: server.baseURL + "/echo-large")
+                        request.method = .POST
+                        request.body = .bytes(ByteBuffer(repeating: UInt8(ascii: "x"), count: size))
+                        let response = try await client.execute(request, timeout: .seconds(20))
+                        #expect(response.version == .http2)
+                        #expect(String(buffer: try await response.body.collect(upTo: 1024)) == #"{"bytes":\#(size)}"#)
+                    }
+                }
+                try await group.waitForAll()
+            }
+        }
+    }
+
+    @Test("a stream whose consumer is busy gets no more window until it catches up; the connection does")
+    func busyConsumerHoldsItsStreamWindow() async throws {
+        let server = try await TestFrontDoor.start()
+        defer { Task { await server.frontDoor.drain() } }
+        let client = try await HTTP2RawClient.connect(port: server.port, group: server.group)
+        let tag = TestServices.unique("gate")
+        let chunk = [UInt8](repeating: UInt8(ascii: "y"), count: 16_000)
+        // Four chunks: nearly the whole initial stream window (65,535 bytes).
+        try await client.write(H2.request(1, method: "POST", path: "/gated?tag=\(tag)", endStream: false)
+                               + H2.data(1, chunk) + H2.data(1, chunk) + H2.data(1, chunk) + H2.data(1, chunk))
+        let connectionUpdate = await client.waitForFrame(limit: .seconds(5)) { $0.type == H2.T.windowUpdate && $0.stream == 0 }
+        #expect(connectionUpdate != nil, "the connection's window is given back at once: \(client.frames)")
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(!client.frames.contains { $0.type == H2.T.windowUpdate && $0.stream == 1 }, "frames: \(client.frames)")
+
+        GatedStreamingEndpoint.open(tag)
+        let streamUpdate = await client.waitForFrame(limit: .seconds(5)) { $0.type == H2.T.windowUpdate && $0.stream == 1 }
+        #expect(streamUpdate != nil, "once the consumer caught up: \(client.frames)")
+        try await client.write(H2.data(1, chunk, endStream: true))
+        let answer = await client.waitForFrame { $0.stream == 1 && $0.headers != nil }
+        #expect(answer?.status == "200", "frames: \(client.frames)")
+        let body = await client.waitForFrame { $0.stream == 1 && $0.type == H2.T.data }
+        #expect(body.map { String(decoding: $0.payload, as: UTF8.self) } == #"{"bytes":80000}"#)
+        await client.close()
+    }
+}
