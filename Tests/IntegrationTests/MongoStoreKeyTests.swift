@@ -7,6 +7,12 @@ import Testing
 
 @Suite("MongoStore API keys")
 struct MongoStoreKeyTests {
+    @Test("keys are stored as lowercase hex SHA-256 (FIPS 180-2 test vectors)")
+    func hashIsSHA256Hex() {
+        #expect(APIKeyStore.hash("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(APIKeyStore.hash("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+    }
+
     @Test func createLookupRevoke() async throws {
         let eventLoop = MultiThreadedEventLoopGroup.singleton.next()
         try await MongoStoreTests.withStore { (store: MongoStore) async throws in
