@@ -86,7 +86,10 @@ final class HTTP2StreamExchange: ExchangeTransport {
         var headers = HPACKHeaders()
         headers.reserveCapacity(response.headers.count + 3)
         headers.add(name: ":status", value: Self.statusText(response.status.code))
-        for (name, value) in response.headers { headers.add(name: Self.lowercased(name), value: value) }
+        for (name, value) in response.headers {
+            let name = Self.lowercased(name)
+            headers.add(name: name, value: value, indexing: Self.changesEveryTime.contains(name) ? .nonIndexable : .indexable)
+        }
         if ResponseHeaders.needsContentLength(response.status) {
             headers.add(name: "content-length", value: String(response.body.count))
         }
@@ -120,6 +123,9 @@ final class HTTP2StreamExchange: ExchangeTransport {
     private static let commonStatuses: [UInt: String] = Dictionary(
         uniqueKeysWithValues: [200, 201, 202, 204, 400, 401, 403, 404, 408, 409, 413, 415, 421, 429, 500, 503].map { (UInt($0), String($0)) }
     )
+
+    /// Fields whose values rarely repeat: adding them to the HPACK table would only evict useful entries.
+    private static let changesEveryTime: Set<String> = ["ratelimit-remaining", "ratelimit-reset", "retry-after"]
 
     /// HTTP/2 field names are lowercase; most of inlet's already are.
     private static func lowercased(_ name: String) -> String {
