@@ -49,6 +49,30 @@ extension InletSettings {
                 problems.append(.init(variable: "INLET_REGION", message: "unknown region '\(region)', expected one of \(Region.choices)"))
             }
         }
+        func count(_ name: String, in range: ClosedRange<Int>) -> Int? {
+            guard let text = value(name) else { return nil }
+            guard let number = Int(text), range.contains(number) else {
+                problems.append(.init(variable: name, message: "expected a whole number in \(range.lowerBound)...\(range.upperBound), got '\(text)'"))
+                return nil
+            }
+            return number
+        }
+        func seconds(_ name: String) -> Duration? {
+            guard let text = value(name) else { return nil }
+            guard let number = Double(text), number > 0, number <= 86_400 else {
+                problems.append(.init(variable: name, message: "expected seconds, more than 0 and at most 86400, got '\(text)'"))
+                return nil
+            }
+            return .milliseconds(Int64((number * 1000).rounded()))
+        }
+        // Front-door limits; the defaults suit most deployments (see README, "Limits").
+        if let limit = count("INLET_MAX_CONNECTIONS", in: 1...1_000_000) { settings.connections.maxConnections = limit }
+        if let timeout = seconds("INLET_IDLE_TIMEOUT") { settings.connections.idleTimeout = timeout }
+        if let timeout = seconds("INLET_HEADER_TIMEOUT") { settings.connections.headerTimeout = timeout }
+        if let timeout = seconds("INLET_BODY_TIMEOUT") { settings.connections.bodyTimeout = timeout }
+        if let deadline = seconds("INLET_DRAIN_DEADLINE") { settings.connections.drainDeadline = deadline }
+        if let streams = count("INLET_H2_MAX_STREAMS", in: 1...10_000) { settings.http2.maxConcurrentStreams = streams }
+        if let size = count("INLET_H2_MAX_HEADER_LIST_SIZE", in: 1024...1_048_576) { settings.http2.maxHeaderListSize = size }
         if value("INLET_ENGINE_URL") != nil, settings.engineSecret == nil {
             problems.append(.init(
                 variable: "INLET_ENGINE_SECRET",

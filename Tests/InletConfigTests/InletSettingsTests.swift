@@ -66,6 +66,30 @@ import Testing
         #expect(settings.engineURL == "http://engine:8080")
     }
 
+    @Test func frontDoorLimitsFromTheEnvironment() throws {
+        let settings = try InletSettings.fromEnvironment([
+            "INLET_MAX_CONNECTIONS": "500", "INLET_IDLE_TIMEOUT": "30", "INLET_HEADER_TIMEOUT": "2.5",
+            "INLET_BODY_TIMEOUT": "5", "INLET_DRAIN_DEADLINE": "45", "INLET_H2_MAX_STREAMS": "50",
+            "INLET_H2_MAX_HEADER_LIST_SIZE": "8192",
+        ])
+        #expect(settings.connections.maxConnections == 500)
+        #expect(settings.connections.idleTimeout == .seconds(30))
+        #expect(settings.connections.headerTimeout == .milliseconds(2500))
+        #expect(settings.connections.bodyTimeout == .seconds(5))
+        #expect(settings.connections.drainDeadline == .seconds(45))
+        #expect(settings.http2.maxConcurrentStreams == 50)
+        #expect(settings.http2.maxHeaderListSize == 8192)
+    }
+
+    @Test func malformedLimitsAreReportedTogether() throws {
+        let error = try #require(throws: SettingsError.self) {
+            try InletSettings.fromEnvironment([
+                "INLET_MAX_CONNECTIONS": "0", "INLET_BODY_TIMEOUT": "soon", "INLET_H2_MAX_STREAMS": "-3",
+            ])
+        }
+        #expect(Set(error.problems.map(\.variable)) == ["INLET_MAX_CONNECTIONS", "INLET_BODY_TIMEOUT", "INLET_H2_MAX_STREAMS"])
+    }
+
     @Test func emptyVariablesCountAsUnset() throws {
         let settings = try InletSettings.fromEnvironment(["INLET_LISTEN": "", "INLET_ENGINE_URL": " "])
         #expect(settings.listen.port == 8443)
