@@ -44,7 +44,8 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         /// Pure normalisation: bytes in, documents out (Segment events, provider callbacks, CSV rows).
-        .target(name: "Normalize", dependencies: ["InletModel"]),
+        .systemLibrary(name: "CSysRandom"),
+        .target(name: "Normalize", dependencies: ["InletModel", "CSysRandom"]),
         /// Write keys, partner keys and provider signature schemes.
         .target(name: "InletAuth", dependencies: [
             "InletModel", "InletConfig",

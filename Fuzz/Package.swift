@@ -18,7 +18,8 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
         .target(name: "InletModel"),
-        .target(name: "Normalize", dependencies: ["InletModel"]),
+        .systemLibrary(name: "CSysRandom"),
+        .target(name: "Normalize", dependencies: ["InletModel", "CSysRandom"]),
         .target(name: "InletConfig", dependencies: [
             "InletModel",
             .product(name: "Yams", package: "Yams"),

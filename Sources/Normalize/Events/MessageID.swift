@@ -2,13 +2,17 @@
 /// lowercase, as the SDKs write theirs. Built from two random words with no Foundation round trip.
 public enum MessageID {
     public static func generate() -> String {
-        var generator = SystemRandomNumberGenerator()
-        return generate(using: &generator)
+        let (high, low) = EntropyPool.nextPair()
+        return format(high, low)
     }
 
     public static func generate(using generator: inout some RandomNumberGenerator) -> String {
-        let high = (generator.next() as UInt64) & 0xFFFF_FFFF_FFFF_0FFF | 0x0000_0000_0000_4000
-        let low = (generator.next() as UInt64) & 0x3FFF_FFFF_FFFF_FFFF | 0x8000_0000_0000_0000
+        format(generator.next(), generator.next())
+    }
+
+    private static func format(_ first: UInt64, _ second: UInt64) -> String {
+        let high = first & 0xFFFF_FFFF_FFFF_0FFF | 0x0000_0000_0000_4000
+        let low = second & 0x3FFF_FFFF_FFFF_FFFF | 0x8000_0000_0000_0000
         return String(unsafeUninitializedCapacity: 36) { buffer in
             var position = 0
             func put(_ word: UInt64, nibbles: Range<Int>) {
