@@ -55,4 +55,28 @@ struct HTTP2FlowControlTests {
         #expect(body.map { String(decoding: $0.payload, as: UTF8.self) } == #"{"bytes":80000}"#)
         await client.close()
     }
+
+    /// Regression: DATA for a stream the server has already reset is dropped by NIOHTTP2 but still
+    /// uses the connection's window; counting only the DATA this handler saw let the window run dry.
+    @Test("DATA arriving after an early 413 reset still has its connection window given back")
+    func droppedDataDoesNotLeakTheConnectionWindow() async throws {
+        let server = try await TestFrontDoor.start()
+        defer { Task { await server.frontDoor.drain() } }
+        let client = try await HTTP2RawClient.connect(port: server.port, group: server.group)
+        let chunk = [UInt8](repeating: UInt8(ascii: "z"), count: 16_000)
+        for stream: UInt32 in [1, 3, 5] {
+            try await client.write(H2.request(stream, method: "POST", path: "/echo", endStream: false) + H2.data(stream, Array(chunk[..<1_500])))
+            let reset = await client.waitForFrame { $0.type == H2.T.rstStream && $0.stream == stream }
+            #expect(reset?.errorCode == H2.noError, "frames: \(client.frames)")
+            // The client's body was still in flight: 32,000 bytes the server drops, 96,000 over the three streams.
+            try await client.write(H2.data(stream, chunk) + H2.data(stream, chunk))
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        try await client.write(H2.request(7, method: "POST", path: "/echo-large", endStream: false)
+                               + H2.data(7, chunk) + H2.data(7, chunk) + H2.data(7, chunk, endStream: true))
+        let answer = await client.waitForFrame { $0.stream == 7 && $0.headers != nil }
+        #expect(answer?.status == "200", "frames: \(client.frames)")
+        #expect(!client.frames.contains { $0.isGoAway }, "frames: \(client.frames)")
+        await client.close()
+    }
 }

@@ -17,8 +17,10 @@ final class HTTP2RequestHandler: ChannelInboundHandler {
 
     private var streams: [HTTP2StreamID: HTTP2StreamExchange] = [:]
     private var context: ChannelHandlerContext?
-    /// Flow-controlled bytes received on the connection and not yet given back with WINDOW_UPDATE.
-    private var connectionCredit = 0
+    /// The connection's receive window as NIOHTTP2 last reported it. Taken from its events rather
+    /// than counted here, because DATA for streams already closed never reaches this handler but
+    /// still uses up the window (an early `413` leaves the client's in-flight body behind).
+    private var connectionWindow = windowSize
     private let makeExchange: (HTTP2StreamExchange) -> RequestExchange
     private(set) lazy var remoteIP: String? = context?.channel.remoteAddress?.ipAddress
 
@@ -58,7 +60,6 @@ final class HTTP2RequestHandler: ChannelInboundHandler {
                 stream.receiveHead(headers.headers, endStream: headers.endStream)
             }
         case .data(let body):
-            connectionCredit += body.data.readableBytes + (body.paddingBytes ?? 0)
             guard let stream = streams[frame.streamID], case .byteBuffer(let buffer) = body.data else { return }
             stream.receiveData(buffer, flowControlled: buffer.readableBytes + (body.paddingBytes ?? 0), endStream: body.endStream)
         default:
@@ -66,20 +67,19 @@ final class HTTP2RequestHandler: ChannelInboundHandler {
         }
     }
 
-    func channelReadComplete(context: ChannelHandlerContext) {
-        if connectionCredit >= Self.creditThreshold {
-            context.write(wrapOutboundOut(HTTP2Frame(streamID: .rootStream, payload: .windowUpdate(windowSizeIncrement: connectionCredit))),
-                          promise: nil)
-            connectionCredit = 0
-            context.flush()
-        }
-        context.fireChannelReadComplete()
-    }
-
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         // NIOHTTP2's connection manager, earlier in the pipeline, counts streams from these events too.
         if let closed = event as? StreamClosedEvent {
             streams.removeValue(forKey: closed.streamID)?.detach()
+        } else if let window = event as? NIOHTTP2WindowUpdatedEvent, window.streamID == .rootStream, let inbound = window.inboundWindowSize {
+            connectionWindow = inbound
+            if connectionWindow <= Self.creditThreshold {
+                // The connection's window is always given back at once; streams hold back their own.
+                let increment = Self.windowSize - connectionWindow
+                connectionWindow = Self.windowSize
+                context.writeAndFlush(wrapOutboundOut(HTTP2Frame(streamID: .rootStream, payload: .windowUpdate(windowSizeIncrement: increment))),
+                                      promise: nil)
+            }
         }
         context.fireUserInboundEventTriggered(event)
     }
