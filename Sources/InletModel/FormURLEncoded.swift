@@ -7,18 +7,17 @@ public enum FormURLEncoded {
     /// or stores a guess of what the sender meant. Empty segments (`a=1&&b=2`) are skipped.
     public static func parse(_ bytes: [UInt8]) -> [(String, String)]? {
         var pairs: [(String, String)] = []
-        for segment in bytes.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true) {
-            let name: ArraySlice<UInt8>
-            let value: ArraySlice<UInt8>
-            if let equals = segment.firstIndex(of: UInt8(ascii: "=")) {
-                name = segment[segment.startIndex..<equals]
-                value = segment[segment.index(after: equals)...]
-            } else {
-                name = segment
-                value = []
+        var start = bytes.startIndex
+        while start < bytes.endIndex {
+            let end = bytes[start...].firstIndex(of: UInt8(ascii: "&")) ?? bytes.endIndex
+            if end > start {
+                let segment = bytes[start..<end]
+                let equals = segment.firstIndex(of: UInt8(ascii: "=")) ?? end
+                let value = equals < end ? bytes[(equals + 1)..<end] : []
+                guard let decodedName = decode(bytes[start..<equals]), let decodedValue = decode(value) else { return nil }
+                pairs.append((decodedName, decodedValue))
             }
-            guard let decodedName = decode(name), let decodedValue = decode(value) else { return nil }
-            pairs.append((decodedName, decodedValue))
+            start = end + 1
         }
         return pairs
     }
@@ -30,6 +29,10 @@ public enum FormURLEncoded {
 
     /// Decodes one name or value.
     public static func decode(_ bytes: ArraySlice<UInt8>) -> String? {
+        // Most names and values have nothing to decode: validate them in place, without a copy.
+        if !bytes.contains(where: { $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: "%") }) {
+            return String(validating: bytes, as: UTF8.self)
+        }
         var output: [UInt8] = []
         output.reserveCapacity(bytes.count)
         var index = bytes.startIndex

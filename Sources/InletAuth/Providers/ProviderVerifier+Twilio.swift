@@ -27,19 +27,22 @@ extension ProviderVerifier {
         } else if !request.body.isEmpty {
             guard let params = FormURLEncoded.parse(request.body) else { return .rejected(reason: "twilio: malformed form body") }
             for (name, value) in params.sorted(by: { ($0.0, $0.1) < ($1.0, $1.1) }) {
-                signedSuffix += Array(name.utf8)
-                signedSuffix += Array(value.utf8)
+                signedSuffix.append(contentsOf: name.utf8)
+                signedSuffix.append(contentsOf: value.utf8)
             }
         }
 
-        for url in twilioURLCandidates(publicURL: request.publicURL, path: request.path) {
+        func signs(_ url: String) -> Bool {
             let message = Array(url.utf8) + signedSuffix
-            for secret in credentials.secrets {
+            return credentials.secrets.contains { secret in
                 let mac = HMAC<Insecure.SHA1>.authenticationCode(for: message, using: SymmetricKey(data: Array(secret.utf8)))
-                if ConstantTime.equal(Array(mac), signature) { return .verified }
+                return ConstantTime.equal(Array(mac), signature)
             }
         }
-        return .rejected(reason: "twilio: signature mismatch")
+        // The URL as configured almost always matches; the port variants are worked out only when it does not.
+        if signs(twilioSignedURL(publicURL: request.publicURL, path: request.path)) { return .verified }
+        let variants = twilioURLCandidates(publicURL: request.publicURL, path: request.path).dropFirst()
+        return variants.contains(where: signs) ? .verified : .rejected(reason: "twilio: signature mismatch")
     }
 
     /// The signed URL as configured, then with the scheme's default port added or removed.
@@ -47,7 +50,7 @@ extension ProviderVerifier {
         var base = publicURL
         while base.hasSuffix("/") { base.removeLast() }
         let target = path.hasPrefix("/") ? path : "/" + path
-        var candidates = [base + target]
+        var candidates = [twilioSignedURL(publicURL: publicURL, path: path)]
         guard let schemeEnd = base.range(of: "://") else { return candidates }
         let scheme = base[..<schemeEnd.lowerBound].lowercased()
         let authority = base[schemeEnd.upperBound...]
@@ -61,5 +64,12 @@ extension ProviderVerifier {
             candidates.append(base + defaultPort + target)
         }
         return candidates
+    }
+
+    /// The URL Twilio signs when the public URL is configured exactly as Twilio calls it.
+    static func twilioSignedURL(publicURL: String, path: String) -> String {
+        var base = Substring(publicURL)
+        while base.hasSuffix("/") { base.removeLast() }
+        return base + (path.hasPrefix("/") ? path : "/" + path)
     }
 }
