@@ -43,6 +43,7 @@ final class RequestExchange {
 
     private var state = State.idle
     private var bodyTimer: Scheduled<Void>?
+    private var bodyDeadline = NIODeadline.distantFuture
     /// Cleared when the connection or stream is gone; nothing is written after that.
     private(set) var transport: (any ExchangeTransport)?
     let router: any Router
@@ -62,6 +63,15 @@ final class RequestExchange {
     var isReadPaused: Bool {
         if case .streaming(let upload) = state { return upload.isBusy }
         return false
+    }
+
+    /// Nothing has been answered yet and no endpoint is working on the request, so an error
+    /// answer (a malformed request) is the only one the client will get.
+    var canAnswerError: Bool {
+        switch state {
+        case .idle, .receiving: return true
+        case .responding, .discarding, .streaming: return false
+        }
     }
 
     /// The connection or stream went away: stop timers, tell a streaming consumer, write nothing more.
@@ -216,12 +226,25 @@ final class RequestExchange {
 
     // MARK: - Body timer
 
+    /// Moves the body's deadline. The timer is scheduled once per request and, when it fires early
+    /// because the body made progress since, re-arms itself for the rest: scheduling and cancelling
+    /// a task for every chunk showed in profiles.
     func armBodyTimer() {
-        bodyTimer?.cancel()
-        guard let eventLoop = transport?.eventLoop else { return }
+        bodyDeadline = .now() + configuration.bodyTimeout
+        guard bodyTimer == nil, let eventLoop = transport?.eventLoop else { return }
+        scheduleBodyTimer(at: bodyDeadline, on: eventLoop)
+    }
+
+    private func scheduleBodyTimer(at deadline: NIODeadline, on eventLoop: any EventLoop) {
         let loopBound = NIOLoopBound(self, eventLoop: eventLoop)
-        bodyTimer = eventLoop.scheduleTask(in: configuration.bodyTimeout) {
-            loopBound.value.bodyTimedOut()
+        bodyTimer = eventLoop.scheduleTask(deadline: deadline) {
+            let exchange = loopBound.value
+            exchange.bodyTimer = nil
+            if exchange.bodyDeadline > .now() {
+                exchange.scheduleBodyTimer(at: exchange.bodyDeadline, on: eventLoop)
+            } else {
+                exchange.bodyTimedOut()
+            }
         }
     }
 
