@@ -117,6 +117,18 @@ struct FrontDoorTests {
         #expect(response.hasPrefix("HTTP/1.1 408"))
     }
 
+    @Test("a malformed HTTP/1.1 request gets a JSON 400 and the connection closes")
+    func malformedRequest() async throws {
+        let server = try await TestFrontDoor.start()
+        defer { Task { await server.frontDoor.drain() } }
+        let client = try await RawTLSClient.connect(port: server.port, group: server.group)
+        try await client.send("POST /echo HTTP/1.1\r\nHost: localhost\r\nA header without a colon\r\n\r\n")
+        let response = try await client.responseUntilClose()
+        #expect(response.hasPrefix("HTTP/1.1 400"), "\(response)")
+        #expect(response.contains(#""code":"bad_request""#))
+        #expect(!client.channel.isActive)
+    }
+
     @Test("a request head that never completes is cut off")
     func slowHeaders() async throws {
         let server = try await TestFrontDoor.start { $0.headerTimeout = .milliseconds(300) }

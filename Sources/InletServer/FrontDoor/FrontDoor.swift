@@ -104,7 +104,8 @@ public final class FrontDoor: Sendable {
         channel.eventLoop.makeCompletedFuture {
             let sync = channel.pipeline.syncOperations
             try sync.addHandler(HeaderTimeoutHandler(headerTimeout: configuration.headerTimeout, idleTimeout: configuration.idleTimeout))
-            try sync.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: true)
+            // Malformed requests are answered by HTTP1RequestHandler (see its `errorCaught`).
+            try sync.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: false)
             try sync.addHandler(HTTP1RequestHandler { [self] transport in self.makeExchange(transport) })
         }
     }

@@ -61,10 +61,19 @@ final class HTTP1RequestHandler: ChannelDuplexHandler, ExchangeTransport {
         context.read()
     }
 
+    /// A malformed request gets `400` and the connection closes, as NIO's own error handler would
+    /// do, except on a connection that is already gone: NIO's handler answered even then, which
+    /// trips an assertion in its pipeline handler when a drained connection closes with half a
+    /// request head unread.
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        // Malformed HTTP/1 is answered by NIO's error handler; here a broken connection just ends.
         exchange?.logger.debug("HTTP/1 connection error", metadata: ["error": "\(error)"])
-        context.close(promise: nil)
+        guard error is HTTPParserError, context.channel.isActive, let exchange, exchange.canAnswerError else {
+            context.close(promise: nil)
+            return
+        }
+        exchange.detach()
+        let body = InletErrorBody.render(status: 400, code: "bad_request", message: "malformed HTTP/1.1 request")
+        writeResponse(.json(.badRequest, body), requestId: RequestID.next(), early: true, close: true)
     }
 
     // MARK: - ExchangeTransport
