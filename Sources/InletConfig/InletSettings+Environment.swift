@@ -73,6 +73,7 @@ extension InletSettings {
         if let deadline = seconds("INLET_DRAIN_DEADLINE") { settings.connections.drainDeadline = deadline }
         if let streams = count("INLET_H2_MAX_STREAMS", in: 1...10_000) { settings.http2.maxConcurrentStreams = streams }
         if let size = count("INLET_H2_MAX_HEADER_LIST_SIZE", in: 1024...1_048_576) { settings.http2.maxHeaderListSize = size }
+        if let flushers = count("INLET_MONGO_FLUSHERS", in: 1...16) { settings.mongoFlushers = flushers }
         if value("INLET_ENGINE_URL") != nil, settings.engineSecret == nil {
             problems.append(.init(
                 variable: "INLET_ENGINE_SECRET",

@@ -23,6 +23,8 @@ public struct InletSettings: Sendable, Hashable, CustomStringConvertible {
     public var http2 = HTTP2Limits()
     public var connections = ConnectionLimits()
     public var bodies = BodyLimits()
+    /// Concurrent bulk writes to MongoDB (`INLET_MONGO_FLUSHERS`).
+    public var mongoFlushers = 1
 
     public init() {}
 

@@ -16,8 +16,11 @@ extension MongoStore {
         /// Writes waiting for or in a flush beyond this are refused at once ("unavailable"), so memory
         /// stays bounded and clients are told to retry instead of queueing without end.
         public var maxQueuedWrites: Int = 50_000
-        /// Bulk writes in flight at once; each holds one thread of the store's pool.
-        public var flushers: Int = 2
+        /// Bulk writes in flight at once; each holds one thread of the store's pool. One by default:
+        /// with group commit a single flusher already writes bulks of up to `maxBatchCount`, and on
+        /// SecantusDB a second concurrent bulk made both 2.5x slower (docs/benchmarks.md). A
+        /// sharded or high-latency MongoDB may want more (`INLET_MONGO_FLUSHERS`).
+        public var flushers: Int = 1
         /// Threads for reads, updates and schema commands, next to the flushers.
         public var readThreads: Int = 2
         /// libmongoc's `serverSelectionTimeoutMS` unless the URL sets it: how fast a dead server is noticed.

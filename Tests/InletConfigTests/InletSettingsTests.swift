@@ -70,8 +70,9 @@ import Testing
         let settings = try InletSettings.fromEnvironment([
             "INLET_MAX_CONNECTIONS": "500", "INLET_IDLE_TIMEOUT": "30", "INLET_HEADER_TIMEOUT": "2.5",
             "INLET_BODY_TIMEOUT": "5", "INLET_DRAIN_DEADLINE": "45", "INLET_H2_MAX_STREAMS": "50",
-            "INLET_H2_MAX_HEADER_LIST_SIZE": "8192",
+            "INLET_H2_MAX_HEADER_LIST_SIZE": "8192", "INLET_MONGO_FLUSHERS": "3",
         ])
+        #expect(settings.mongoFlushers == 3)
         #expect(settings.connections.maxConnections == 500)
         #expect(settings.connections.idleTimeout == .seconds(30))
         #expect(settings.connections.headerTimeout == .milliseconds(2500))

@@ -34,6 +34,7 @@ public final class InletApplication: Service, Sendable {
         self.logger = logger
         var storeConfiguration = MongoStore.Configuration()
         storeConfiguration.defaultDatabase = settings.mongoDatabase
+        storeConfiguration.flushers = settings.mongoFlushers
         store = try MongoStore(url: settings.mongoURL, configuration: storeConfiguration, logger: logger)
         redis = try RedisClient(url: settings.redisURL, eventLoopGroup: group, logger: logger)
         keys = APIKeyStore(store: store)
