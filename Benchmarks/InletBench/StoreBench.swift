@@ -3,6 +3,7 @@ import CMongoc
 import Foundation
 import InletModel
 import MongoStore
+import Normalize
 
 /// `inlet-bench store`: how close inlet's group commit comes to what MongoDB (here SecantusDB)
 /// takes at best. (a) the ceiling: one thread, plain libmongoc, pre-encoded ~300-byte events in
@@ -25,6 +26,9 @@ struct StoreBench: AsyncParsableCommand {
 
     @Option(help: "Documents per bulk write in the ceiling run.")
     var batch = 1_000
+
+    @Option(help: "A Segment track body (JSON file): both runs store what inlet makes of it, with a unique messageId each, instead of the built-in ~300-byte event.")
+    var eventBody: String?
 
     func run() async throws {
         let suffix = String(UInt32.random(in: .min ... .max), radix: 36)
@@ -81,8 +85,9 @@ struct StoreBench: AsyncParsableCommand {
         let database = String(cString: mongoc_uri_get_database(uri))
         let collection = mongoc_client_get_collection(client, database, Collections.events)
         defer { mongoc_collection_destroy(collection) }
+        let template = try normalizedTemplate()
         let documents: [OpaquePointer] = (0..<count).compactMap { index in
-            let json = Self.eventJSON(index)
+            let json = template.map { Self.extendedJSON(.object(Self.withMessageId($0, index))) } ?? Self.eventJSON(index)
             return bson_new_from_json(json, json.utf8.count, &error)
         }
         defer { documents.forEach { bson_destroy($0) } }
@@ -107,6 +112,7 @@ struct StoreBench: AsyncParsableCommand {
     }
 
     func storeThroughput(_ store: MongoStore) async throws -> Double {
+        let template = try normalizedTemplate()
         let clock = ContinuousClock()
         let started = clock.now
         let failures = await withTaskGroup(of: Int.self) { group in
@@ -114,7 +120,8 @@ struct StoreBench: AsyncParsableCommand {
                 group.addTask { [count, submitters] in
                     var failures = 0
                     for index in stride(from: submitter, to: count, by: submitters) {
-                        let outcome = await store.submit([.insert(Collections.events, Self.event(index))])
+                        let document = template.map { Self.withMessageId($0, index) } ?? Self.event(index)
+                        let outcome = await store.submit([.insert(Collections.events, document)])
                         if outcome.first?.isDurable != true { failures += 1 }
                     }
                     return failures
@@ -125,6 +132,41 @@ struct StoreBench: AsyncParsableCommand {
         let elapsed = clock.now - started
         if failures > 0 { print("store inlet: \(failures) writes failed") }
         return Double(count) / Self.seconds(elapsed)
+    }
+
+    /// The `events` document inlet stores for `--event-body`, or nil for the built-in event.
+    func normalizedTemplate() throws -> JSONObject? {
+        guard let eventBody else { return nil }
+        let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: eventBody)))
+        let context = EventContext(tenantId: "acme", sourceId: "acme-web", receivedAt: Date(), clientIP: "127.0.0.1")
+        let batch = try SegmentNormalizer.normalize(body: try JSONParser.parse(bytes), endpoint: SegmentEndpoint(pathComponent: "track")!,
+                                                    context: context)
+        guard let write = batch.accepted.first?.writes.first, case .insert(let document) = write.kind else {
+            throw ValidationError("\(eventBody) is not a valid track event")
+        }
+        return document
+    }
+
+    static func withMessageId(_ template: JSONObject, _ index: Int) -> JSONObject {
+        var document = template
+        document["messageId"] = .string("bench-\(index)-0123456789abcdef")
+        return document
+    }
+
+    /// libbson's extended JSON: dates as `{"$date": milliseconds}`, the rest as plain JSON.
+    static func extendedJSON(_ value: JSONValue) -> String {
+        switch value {
+        case .date(let date):
+            return #"{"$date":\#(Int64((date.timeIntervalSince1970 * 1000).rounded()))}"#
+        case .object(let object):
+            return "{" + object.map { key, value in
+                String(decoding: JSONValue.string(key).jsonBytes(), as: UTF8.self) + ":" + extendedJSON(value)
+            }.joined(separator: ",") + "}"
+        case .array(let elements):
+            return "[" + elements.map(extendedJSON).joined(separator: ",") + "]"
+        default:
+            return String(decoding: value.jsonBytes(), as: UTF8.self)
+        }
     }
 
     static func seconds(_ duration: Duration) -> Double {
