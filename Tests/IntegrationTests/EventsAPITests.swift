@@ -53,6 +53,40 @@ struct EventsAPITests {
         #expect(Set(attributes.compactMap { $0["name"]?.stringValue }) == ["email", "age"])
     }
 
+    @Test("property and trait names with dots or a leading $ are stored as sent, not refused")
+    func dottedAndDollarNames() async throws {
+        let inlet = try await TestInlet.start()
+        defer { Task { await inlet.stop() } }
+        let key = try await inlet.createKey()
+        let body = #"{"userId":"u1","event":"Viewed","properties":{"page.url":"/a","$price":3,"nested":{"a.b":{"$c":1}}},"messageId":"m-dots"}"#
+        let response = try await inlet.sendJSON("/v1/track", body, key: key)
+        #expect(response.status == .ok, "\(response.body)")
+        let identify = #"{"userId":"u2","traits":{"address.city":"Pune"},"messageId":"m-dots-identify"}"#
+        #expect(try await inlet.sendJSON("/v1/identify", identify, key: key).status == .ok)
+        let event = try #require(try await inlet.documents("events", ["messageId": "m-dots"]).first)
+        #expect(event["properties"]?["page.url"] == "/a")
+        #expect(event["properties"]?["$price"] == .int(3))
+        #expect(event["properties"]?["nested"]?["a.b"]?["$c"] == .int(1))
+    }
+
+    /// Regression: libmongoc refuses such names, and the refusal came back as a `503`, which SDKs retry forever.
+    @Test("an empty or NUL field name rejects its event with a reason (400 alone, listed in a batch), never 503")
+    func unstorableFieldNames() async throws {
+        let inlet = try await TestInlet.start()
+        defer { Task { await inlet.stop() } }
+        let key = try await inlet.createKey()
+        let single = try await inlet.sendJSON("/v1/track", #"{"userId":"u1","event":"E","properties":{"":1},"messageId":"m-empty"}"#, key: key)
+        #expect(single.status == .badRequest, "\(single.body)")
+        #expect(single.body.contains("invalid_field_name"))
+        let batch = #"{"batch":[{"type":"track","userId":"u1","event":"E","messageId":"m-ok"},"# +
+            #"{"type":"track","userId":"u1","event":"E","properties":{"a":{"b\u0000c":1}},"messageId":"m-nul"}]}"#
+        let mixed = try await inlet.sendJSON("/v1/batch", batch, key: key)
+        #expect(mixed.status == .ok, "\(mixed.body)")
+        #expect(mixed.body.contains(#""index":1,"code":"invalid_field_name""#), "\(mixed.body)")
+        let stored = try await inlet.documents("events")
+        #expect(stored.compactMap { $0["messageId"]?.stringValue } == ["m-ok"])
+    }
+
     @Test("an SDK batch with sentAt, skew-corrected; a retried batch is stored once")
     func sdkBatchAndRetry() async throws {
         let inlet = try await TestInlet.start()

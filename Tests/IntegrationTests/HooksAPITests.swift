@@ -172,5 +172,16 @@ struct HooksAPITests {
         ])
         #expect(answer.status == .badRequest, "\(answer.body)")
         #expect(try await inlet.documents("deliveryEvents").isEmpty)
+
+        // A status whose raw payload holds a field name MongoDB cannot store: 400 naming it, not 503.
+        let unstorable = Array(#"{"entry":[{"changes":[{"value":{"statuses":[{"id":"wamid.9","status":"sent","timestamp":"1","recipient_id":"1","":"x"}]}}]}]}"#.utf8)
+        let unstorableMAC = HMAC<SHA256>.authenticationCode(for: Data(unstorable), using: SymmetricKey(data: Data("whatsapp-app-secret".utf8)))
+        let refused = try await inlet.send(.POST, path, body: unstorable, headers: [
+            ("content-type", "application/json"),
+            ("x-hub-signature-256", "sha256=" + unstorableMAC.map { String(format: "%02x", $0) }.joined()),
+        ])
+        #expect(refused.status == .badRequest, "\(refused.body)")
+        #expect(refused.body.contains("invalid_field_name"))
+        #expect(try await inlet.documents("deliveryEvents").isEmpty)
     }
 }

@@ -270,3 +270,17 @@ import Testing
         #expect(parsed > 0)
     }
 }
+
+@Suite("Storable field names")
+struct StorableFieldNameTests {
+    @Test("empty and NUL names are found at any depth, with their path; others pass")
+    func findsUnstorableNames() throws {
+        func check(_ json: String) throws -> String? {
+            guard case .object(let object) = try JSONParser.parse(Array(json.utf8)) else { return "not an object" }
+            return object.firstUnstorableFieldName
+        }
+        #expect(try check(#"{"a.b":1,"$c":{"d":[1,{"e":2}]}}"#) == nil)
+        #expect(try check(#"{"":1}"#) == #""""#)
+        #expect(try check(#"{"a":{"b":[0,{"x\u0000y":1}]}}"#) == #"a.b.1."x\u0000y""#)
+    }
+}

@@ -79,6 +79,9 @@ final class HooksEndpoint: Endpoint {
         } catch {
             return eventLoop.makeSucceededFuture(.error(error))
         }
+        if let path = payload.events.lazy.compactMap(\.document.firstUnstorableFieldName).first {
+            return eventLoop.makeSucceededFuture(.error(.badRequest("invalid_field_name", "field names must not be empty or contain NUL (at \(path))")))
+        }
         return limit(source: source, cost: max(1, payload.events.count), on: eventLoop).flatMap { refusal, headers in
             if let refusal { return eventLoop.makeSucceededFuture(refusal) }
             return self.deduplicated(source: source, request: request, payload: payload, now: now, headers: headers, on: eventLoop)

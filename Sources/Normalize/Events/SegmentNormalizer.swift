@@ -83,7 +83,11 @@ public enum SegmentNormalizer {
         init(_ root: JSONObject) throws(InletError) {
             switch root["context"] {
             case nil, .null?: context = nil
-            case .object(let object)?: context = object
+            case .object(let object)?:
+                if let path = object.firstUnstorableFieldName {
+                    throw .badRequest("invalid_field_name", "field names must not be empty or contain NUL (at context.\(path))")
+                }
+                context = object
             default: throw .badRequest("invalid_field", "the batch's \"context\" must be an object")
             }
             switch root["sentAt"] {
@@ -123,6 +127,9 @@ public enum SegmentNormalizer {
         }
         guard eventBytes <= limits.maxEventBytes else {
             throw Rejection("too_large", "the event is \(eventBytes) bytes, the limit is \(limits.maxEventBytes)")
+        }
+        if let path = event.firstUnstorableFieldName {
+            throw Rejection("invalid_field_name", "field names must not be empty or contain NUL (at \(path))")
         }
 
         let type: SegmentEventType
