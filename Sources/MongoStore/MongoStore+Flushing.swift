@@ -104,6 +104,10 @@ extension MongoStore {
 
     private static let unorderedOptions = BSONDocument(["ordered": false])
     private static let upsertOptions = BSONDocument(["upsert": true])
+    /// Inserted documents are built by inlet from parsed JSON: their strings are valid UTF-8 by
+    /// construction and their field names were checked upstream (`firstUnstorableFieldName`), so
+    /// libmongoc's walk over every document (3-4 % of the batch profile) is skipped.
+    private static let insertOptions = BSONDocument(["validate": false])
 
     static func executeBulk(_ writes: [EncodedWrite], in collection: OpaquePointer) -> ([WriteResult], Bool) {
         var results: [WriteResult?] = Array(repeating: nil, count: writes.count)
@@ -119,7 +123,7 @@ extension MongoStore {
             let added: Bool
             switch write.kind {
             case .insert(let document):
-                added = mongoc_bulk_operation_insert_with_opts(bulk, document.pointer, nil, &error)
+                added = mongoc_bulk_operation_insert_with_opts(bulk, document.pointer, insertOptions.pointer, &error)
             case .upsert(let filter, let update):
                 added = mongoc_bulk_operation_update_one_with_opts(bulk, filter.pointer, update.pointer, upsertOptions.pointer, &error)
             }
