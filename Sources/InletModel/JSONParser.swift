@@ -157,6 +157,8 @@ extension JSONParser {
                 depth -= 1
                 return .object(object)
             }
+            // Room for a typical event's keys at once, instead of growing through 1, 2, 4 and 8.
+            object.reserveCapacity(8)
             while true {
                 guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else {
                     throw .syntax("expected a string key", at: index)
@@ -209,6 +211,7 @@ extension JSONParser {
                 depth -= 1
                 return .array(elements)
             }
+            elements.reserveCapacity(4)
             while true {
                 let elementStart = index
                 elements.append(try parseValue())

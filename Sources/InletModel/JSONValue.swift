@@ -56,6 +56,11 @@ public struct JSONObject: Sendable, Hashable, Sequence, ExpressibleByDictionaryL
         }
     }
 
+    public mutating func reserveCapacity(_ capacity: Int) {
+        keys.reserveCapacity(capacity)
+        values.reserveCapacity(capacity)
+    }
+
     /// Appends without checking for an existing key; for builders that know the key is new.
     public mutating func appendUnchecked(_ key: String, _ value: JSONValue) {
         keys.append(key)
