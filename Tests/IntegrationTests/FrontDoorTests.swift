@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import InletServer
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -115,6 +116,30 @@ struct FrontDoorTests {
         try await client.send("POST /echo HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100\r\n\r\n0123456789")
         let response = try await client.responseUntilClose()
         #expect(response.hasPrefix("HTTP/1.1 408"))
+    }
+
+    @Test("a streamed body over HTTP/1.1 reaches its consumer whole, and is answered only once the consumer is done")
+    func streamingOverHTTP1() async throws {
+        let server = try await TestFrontDoor.start()
+        defer { Task { await server.frontDoor.drain() } }
+        let tag = TestServices.unique("gate")
+        try await withInsecureClient(http1Only: true) { client in
+            var request = HTTPClientRequest(url: server.baseURL + "/gated?tag=\(tag)")
+            request.method = .POST
+            request.body = .bytes(ByteBuffer(repeating: UInt8(ascii: "s"), count: 300_000))
+            let answered = NIOLockedValueBox(false)
+            let answer = Task {
+                let response = try await client.execute(request, timeout: .seconds(20))
+                answered.withLockedValue { $0 = true }
+                return response
+            }
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(answered.withLockedValue { $0 } == false, "answered before the consumer was done")
+            GatedStreamingEndpoint.open(tag)
+            let response = try await answer.value
+            #expect(response.version == .http1_1)
+            #expect(String(buffer: try await response.body.collect(upTo: 1024)) == #"{"bytes":300000}"#)
+        }
     }
 
     @Test("a malformed HTTP/1.1 request gets a JSON 400 and the connection closes")

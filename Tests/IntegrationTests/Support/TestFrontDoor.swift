@@ -77,17 +77,28 @@ struct SlowEndpoint: Endpoint {
 /// A streaming endpoint whose consumer holds its first chunk until `open(tag)`, then counts the
 /// bytes and answers their number: a slow consumer the transport must stop reading for.
 struct GatedStreamingEndpoint: StreamingEndpoint {
-    private static let gates = NIOLockedValueBox<[String: EventLoopPromise<Void>]>([:])
+    /// Gates by tag: closed (a promise waiting) or opened before their request arrived.
+    private static let gates = NIOLockedValueBox<(waiting: [String: EventLoopPromise<Void>], opened: Set<String>)>(([:], []))
 
-    /// Lets the consumer of `/gated?tag=tag` go on.
+    /// Lets the consumer of `/gated?tag=tag` go on, now or as soon as its request arrives.
     static func open(_ tag: String) {
-        gates.withLockedValue { $0.removeValue(forKey: tag) }?.succeed()
+        let waiting = gates.withLockedValue { gates -> EventLoopPromise<Void>? in
+            if let gate = gates.waiting.removeValue(forKey: tag) { return gate }
+            gates.opened.insert(tag)
+            return nil
+        }
+        waiting?.succeed()
     }
 
     func begin(_ head: InletRequestHead, on eventLoop: any EventLoop) -> EventLoopFuture<StreamingStart> {
         let tag = head.uri.split(separator: "tag=").last.map(String.init) ?? ""
         let gate = eventLoop.makePromise(of: Void.self)
-        Self.gates.withLockedValue { $0[tag] = gate }
+        let alreadyOpen = Self.gates.withLockedValue { gates in
+            if gates.opened.remove(tag) != nil { return true }
+            gates.waiting[tag] = gate
+            return false
+        }
+        if alreadyOpen { gate.succeed() }
         return eventLoop.makeSucceededFuture(.consume(Consumer(gate: gate.futureResult)))
     }
 
