@@ -35,35 +35,45 @@ public final class RateLimiter: Sendable {
             return eventLoop.makeSucceededFuture(.refusedForCost(limit: gcra.burst))
         }
         let key = Self.key(tenantId: tenantId, sourceId: sourceId)
-        return evaluateInRedis(key: key, gcra: gcra, cost: cost, on: eventLoop)
-            .map { decision in
+        // One promise and callbacks rather than a chain of futures: this runs for every request,
+        // and each future of a chain is an allocation and a release of its own.
+        let decided = eventLoop.makePromise(of: RateLimitDecision.self)
+        evaluateInRedis(key: key, gcra: gcra, cost: cost, on: eventLoop) { result in
+            switch result {
+            case .success(let decision):
                 self.redisAnswered()
                 (decision.allowed ? self.metrics.allowed : self.metrics.limited).increment()
-                return decision
-            }
-            .recover { error in
+                decided.succeed(decision)
+            case .failure(let error):
                 self.redisFailed(error)
-                return self.fallback(key: key, policy: policy, gcra: gcra, cost: cost)
+                decided.succeed(self.fallback(key: key, policy: policy, gcra: gcra, cost: cost))
             }
+        }
+        return decided.futureResult
     }
 
-    private func evaluateInRedis(key: String, gcra: GCRA, cost: Int, on eventLoop: any EventLoop) -> EventLoopFuture<RateLimitDecision> {
+    private func evaluateInRedis(
+        key: String, gcra: GCRA, cost: Int, on eventLoop: any EventLoop,
+        _ completion: @escaping @Sendable (Result<RateLimitDecision, any Error>) -> Void
+    ) {
         let command = [
             "EVALSHA", GCRAScript.sha1, "1", key,
             String(gcra.emissionIntervalMicroseconds), String(gcra.toleranceMicroseconds), String(max(0, cost)),
         ]
         let redis = self.redis
-        return redis.send(command, on: eventLoop)
-            .flatMap { reply in
-                // After a restart or SCRIPT FLUSH the script is gone: load it and retry once.
-                guard case .error(let message) = reply, message.hasPrefix("NOSCRIPT") else {
-                    return eventLoop.makeSucceededFuture(reply)
-                }
-                return redis.send(["SCRIPT", "LOAD", GCRAScript.source], on: eventLoop).flatMap { _ in
-                    redis.send(command, on: eventLoop)
-                }
+        let decide: @Sendable (Result<RESPValue, any Error>) -> Void = { reply in
+            completion(reply.flatMap { reply in Result { try Self.decision(from: reply, gcra: gcra) } })
+        }
+        redis.send(command, on: eventLoop).whenComplete { reply in
+            // After a restart or SCRIPT FLUSH the script is gone: load it and retry once.
+            guard case .success(.error(let message)) = reply, message.hasPrefix("NOSCRIPT") else {
+                return decide(reply)
             }
-            .flatMapThrowing { reply in try Self.decision(from: reply, gcra: gcra) }
+            redis.send(["SCRIPT", "LOAD", GCRAScript.source], on: eventLoop).whenComplete { loaded in
+                if case .failure(let error) = loaded { return decide(.failure(error)) }
+                redis.send(command, on: eventLoop).whenComplete(decide)
+            }
+        }
     }
 
     private static func decision(from reply: RESPValue, gcra: GCRA) throws -> RateLimitDecision {

@@ -12,6 +12,9 @@ extension RedisClient {
         public var reconnectBackoffMaximum: TimeAmount = .seconds(2)
         /// A reply larger than this drops the connection instead of growing memory.
         public var maximumReplyBytes: Int = 64 * 1024 * 1024
+        /// Commands sent in one event-loop tick leave together, but at most this many per write, so
+        /// Redis can start on the first ones while the client is still issuing the rest.
+        public var maximumCommandsPerFlush: Int = 16
 
         public init() {}
     }

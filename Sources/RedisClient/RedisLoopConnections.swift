@@ -17,7 +17,6 @@ final class RedisLoopConnections: @unchecked Sendable {
     private struct Slot {
         var state: SlotState = .idle
         var backoff: TimeAmount
-        var flushScheduled = false
         /// Set once the slot has been connected, so a later connect counts as a reconnect.
         var wasConnected = false
     }
@@ -47,18 +46,18 @@ final class RedisLoopConnections: @unchecked Sendable {
             let index = (next + offset) % count
             if case .connected(let channel) = slots[index].state {
                 next = (index + 1) % count
-                return write(encoded, to: channel, slot: index)
+                return write(encoded, to: channel)
             }
         }
         for index in 0..<count {
             if case .connecting(let connected) = slots[index].state {
-                return connected.flatMap { channel in self.write(encoded, to: channel, slot: index) }
+                return connected.flatMap { channel in self.write(encoded, to: channel) }
             }
         }
         for index in 0..<count {
             if case .idle = slots[index].state {
                 let connected = connect(slot: index)
-                return connected.flatMap { channel in self.write(encoded, to: channel, slot: index) }
+                return connected.flatMap { channel in self.write(encoded, to: channel) }
             }
         }
         if slots.contains(where: { if case .shutdown = $0.state { true } else { false } }) {
@@ -87,20 +86,13 @@ final class RedisLoopConnections: @unchecked Sendable {
         return EventLoopFuture.andAllComplete(closing, on: eventLoop)
     }
 
-    /// Writes now and flushes once per event-loop tick, so commands sent together share a syscall.
-    private func write(_ encoded: ByteBuffer, to channel: any Channel, slot index: Int) -> EventLoopFuture<RESPValue> {
+    /// The channel's `RedisFlushCoalescer` turns the flushes of one tick into batched writes.
+    private func write(_ encoded: ByteBuffer, to channel: any Channel) -> EventLoopFuture<RESPValue> {
         guard channel.isActive else {
             return eventLoop.makeFailedFuture(RedisClientError(.connectionClosed))
         }
         let promise = eventLoop.makePromise(of: RESPValue.self)
-        channel.write(RedisCommand(encoded: encoded, promise: promise), promise: nil)
-        if !slots[index].flushScheduled {
-            slots[index].flushScheduled = true
-            eventLoop.execute {
-                self.slots[index].flushScheduled = false
-                channel.flush()
-            }
-        }
+        channel.writeAndFlush(RedisCommand(encoded: encoded, promise: promise), promise: nil)
         return promise.futureResult
     }
 
@@ -112,6 +104,9 @@ final class RedisLoopConnections: @unchecked Sendable {
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(
+                        RedisFlushCoalescer(maximumCommandsPerFlush: configuration.maximumCommandsPerFlush)
+                    )
                     try channel.pipeline.syncOperations.addHandler(
                         RedisChannelHandler(
                             commandTimeout: configuration.commandTimeout,
