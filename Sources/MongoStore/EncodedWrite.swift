@@ -7,6 +7,8 @@ final class EncodedWrite: Sendable {
     enum Kind: Sendable {
         case insert(BSONDocument)
         case upsert(filter: BSONDocument, update: BSONDocument)
+        /// An insert whose duplicate-key error is answered by running `update` (an upsert) instead.
+        case insertOrUpdate(BSONDocument, update: EncodedWrite)
     }
 
     let collection: String
@@ -25,11 +27,25 @@ final class EncodedWrite: Sendable {
             let update = BSONDocument(update)
             kind = .upsert(filter: filter, update: update)
             byteCount = filter.byteCount + update.byteCount
+        case .insertOrUpdate(let document, let filter, let update):
+            let encoded = BSONDocument(document)
+            let fallback = EncodedWrite(.upsert(write.collection, filter: filter, update: update))
+            kind = .insertOrUpdate(encoded, update: fallback)
+            byteCount = encoded.byteCount + fallback.byteCount
         }
     }
 
+    /// Goes into the bulk as an insert (counted in `nInserted`), whatever happens after.
     var isInsert: Bool {
-        if case .insert = kind { return true }
-        return false
+        switch kind {
+        case .insert, .insertOrUpdate: return true
+        case .upsert: return false
+        }
+    }
+
+    /// The upsert to run when this write's insert found the document already there.
+    var updateOnDuplicate: EncodedWrite? {
+        if case .insertOrUpdate(_, let update) = kind { return update }
+        return nil
     }
 }

@@ -95,7 +95,10 @@ extension MongoStore {
     func executeBulk(_ writes: [GroupCommitStateMachine.Pending], collection: String) -> ([WriteResult], Bool) {
         do {
             return try pool.withCollection(collection) { handle in
-                Self.executeBulk(writes.map(\.write), in: handle)
+                let encoded = writes.map(\.write)
+                var (results, reached) = Self.executeBulk(encoded, in: handle)
+                Self.updateExisting(encoded, results: &results, in: handle)
+                return (results, reached)
             }
         } catch {
             return (Array(repeating: .unknown, count: writes.count), false)
@@ -124,6 +127,9 @@ extension MongoStore {
             switch write.kind {
             case .insert(let document):
                 added = mongoc_bulk_operation_insert_with_opts(bulk, document.pointer, insertOptions.pointer, &error)
+            case .insertOrUpdate(let document, _):
+                // CSV rows: names come from a partner's header, so libmongoc still checks them.
+                added = mongoc_bulk_operation_insert_with_opts(bulk, document.pointer, nil, &error)
             case .upsert(let filter, let update):
                 added = mongoc_bulk_operation_update_one_with_opts(bulk, filter.pointer, update.pointer, upsertOptions.pointer, &error)
             }

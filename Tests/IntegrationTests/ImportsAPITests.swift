@@ -62,6 +62,31 @@ struct ImportsAPITests {
         #expect(again["traits"]?["age"] == 32)
     }
 
+    @Test("users that partly exist: inserted when new, merged when stored, empty cells kept, catalog complete, no duplicates on retry")
+    func usersPartlyExisting() async throws {
+        let inlet = try await TestInlet.start()
+        defer { Task { await inlet.stop() } }
+        let key = try await inlet.createKey(source: "acme-partner")
+        let before = "userId,email,plan\nu1,a@example.com,free\nu2,b@example.com,free\n"
+        #expect(try await inlet.send(.POST, "/v1/imports/users", body: Array(before.utf8), headers: Self.headers(key)).status == .ok)
+
+        // u2 and u1 exist, u3 is new; u3 twice in the same file: the later row wins.
+        let csv = "userId,email,plan,city\nu2,,pro,Lyon\nu3,c@example.com,free,\nu1,a2@example.com,,Oslo\nu3,,pro,Rome\n"
+        for _ in 0..<2 {
+            let answer = try await inlet.send(.POST, "/v1/imports/users", body: Array(csv.utf8), headers: Self.headers(key))
+            #expect(answer.status == .ok, "\(answer.body)")
+            #expect(try Self.summary(answer.body)["rowsImported"] == 4)
+        }
+        let users = try await inlet.documents("userDetails")
+        #expect(users.count == 3)
+        let traits = { (id: String) in users.first { $0["userId"]?.stringValue == id }?["traits"] }
+        #expect(traits("u1") == ["email": "a2@example.com", "plan": "free", "city": "Oslo"])
+        #expect(traits("u2") == ["email": "b@example.com", "plan": "pro", "city": "Lyon"])
+        #expect(traits("u3") == ["email": "c@example.com", "plan": "pro", "city": "Rome"])
+        let attributes = try await inlet.documents("userAttributes")
+        #expect(attributes.compactMap { $0["name"]?.stringValue }.sorted() == ["city", "email", "plan"])
+    }
+
     @Test("events: properties columns, gzip, and an idempotent repeat that imports nothing again")
     func eventsGzipIdempotent() async throws {
         let inlet = try await TestInlet.start()

@@ -42,7 +42,7 @@ import Testing
             "email": "a@example.com", "age": 42, "vip": true,
             "signedUp": .date(Date(timeIntervalSince1970: 1_714_521_600)), "zip": "007",
         ]
-        let expected = UserProfileWrites.make(
+        let expected = UserProfileWrites.makeInsertingFirst(
             tenantId: "acme", sourceId: "acme-partner", userId: "u1", traits: traits, seenAt: Self.receivedAt)
         #expect(writes == expected)
         #expect(writes.first?.collection == Collections.userDetails)
@@ -52,7 +52,7 @@ import Testing
         let users = try mapper(.users, [" userId ", "\tplan"])
         #expect(users.columns == ["userId", "plan"])
         let writes = try users.map(CSVRow(line: 2, fields: ["u9", "pro"])).get()
-        #expect(writes == UserProfileWrites.make(
+        #expect(writes == UserProfileWrites.makeInsertingFirst(
             tenantId: "acme", sourceId: "acme-partner", userId: "u9", traits: ["plan": "pro"], seenAt: Self.receivedAt))
     }
 

@@ -6,7 +6,8 @@ import InletModel
 /// then called for every row; a bad row is rejected alone, with its line and column.
 ///
 /// - `users`: `userId` is required; every other column is a trait, typed by `CSVValueTyping`,
-///   written through `UserProfileWrites` exactly like an `identify`.
+///   written through `UserProfileWrites` like an `identify`, but inserted first (most imported
+///   users are new; an existing one is merged as `identify` would).
 /// - `events`: `userId`, `event` and `timestamp` are required, `messageId` is optional, and each
 ///   `properties.X` column is a property (`properties.a.b` nests). Any other column is refused
 ///   rather than silently dropped. Each row becomes a `track` event in `events`.
@@ -84,7 +85,7 @@ public struct CSVImportMapper: Sendable {
                 traits.appendUnchecked(column.name, value)
             }
         }
-        return .success(UserProfileWrites.make(
+        return .success(UserProfileWrites.makeInsertingFirst(
             tenantId: context.tenantId, sourceId: context.sourceId, userId: userId, traits: traits,
             seenAt: context.receivedAt))
     }

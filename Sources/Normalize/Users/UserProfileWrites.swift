@@ -9,26 +9,68 @@ public enum UserProfileWrites {
     public static func make(
         tenantId: String, sourceId: String, userId: String, traits: JSONObject, seenAt: Date
     ) -> [StoreWrite] {
-        var set = JSONObject()
-        set["sourceId"] = .string(sourceId)
+        let profile = Profile(tenantId: tenantId, sourceId: sourceId, userId: userId, traits: traits, seenAt: seenAt)
+        return [.upsert(Collections.userDetails, filter: profile.filter, update: profile.update)] + profile.catalog
+    }
+
+    /// The same writes for a user import, where most users are usually new: the user is inserted
+    /// whole, and only when the unique index already holds them is the upsert of `make` applied
+    /// (traits merged, `firstSeenAt` kept). Same documents as `make`, at the price of an insert.
+    public static func makeInsertingFirst(
+        tenantId: String, sourceId: String, userId: String, traits: JSONObject, seenAt: Date
+    ) -> [StoreWrite] {
+        let profile = Profile(tenantId: tenantId, sourceId: sourceId, userId: userId, traits: traits, seenAt: seenAt)
+        let user = StoreWrite.insertOrUpdate(
+            Collections.userDetails, document: profile.newDocument(), filter: profile.filter, update: profile.update)
+        return [user] + profile.catalog
+    }
+
+    /// One user's traits as the writes need them: update operators for a stored user, and what a
+    /// new user's whole document is made from.
+    private struct Profile {
+        var filter: JSONObject
+        var update: JSONObject
         var catalog: [StoreWrite] = []
-        for (name, value) in traits {
-            let field = storedFieldName(name)
-            set.appendUnchecked("traits." + field, value)
-            if let type = AttributeType.infer(value) {
-                catalog.append(attributeWrite(tenantId: tenantId, sourceId: sourceId, name: field, type: type, seenAt: seenAt))
+        private var sourceId: String
+        private var seenAt: Date
+        /// The traits under their stored names, in column order.
+        private var storedTraits = JSONObject()
+
+        init(tenantId: String, sourceId: String, userId: String, traits: JSONObject, seenAt: Date) {
+            self.sourceId = sourceId
+            self.seenAt = seenAt
+            var set = JSONObject()
+            set["sourceId"] = .string(sourceId)
+            for (name, value) in traits {
+                let field = storedFieldName(name)
+                set.appendUnchecked("traits." + field, value)
+                storedTraits.appendUnchecked(field, value)
+                if let type = AttributeType.infer(value) {
+                    catalog.append(attributeWrite(tenantId: tenantId, sourceId: sourceId, name: field, type: type, seenAt: seenAt))
+                }
             }
-        }
-        let user = StoreWrite.upsert(
-            Collections.userDetails,
-            filter: ["tenantId": .string(tenantId), "userId": .string(userId)],
-            update: [
+            filter = ["tenantId": .string(tenantId), "userId": .string(userId)]
+            update = [
                 "$set": .object(set),
                 "$setOnInsert": ["firstSeenAt": .date(seenAt)],
                 "$max": ["lastSeenAt": .date(seenAt)],
             ]
-        )
-        return [user] + catalog
+        }
+
+        /// The document `update` would create for a new user: no `traits` field when there are
+        /// none, and a name that two traits share after escaping holds the later value, as `$set` does.
+        func newDocument() -> JSONObject {
+            var document = filter
+            document["sourceId"] = .string(sourceId)
+            if !storedTraits.isEmpty {
+                var traits = JSONObject()
+                for (name, value) in storedTraits { traits[name] = value }
+                document["traits"] = .object(traits)
+            }
+            document["firstSeenAt"] = .date(seenAt)
+            document["lastSeenAt"] = .date(seenAt)
+            return document
+        }
     }
 
     /// One catalog entry per attribute name and tenant. The first type seen is the attribute's
