@@ -105,16 +105,19 @@ struct GatedStreamingEndpoint: StreamingEndpoint {
     final class Consumer: BodyConsumer, @unchecked Sendable {
         private let gate: EventLoopFuture<Void>
         private var bytes = 0
+        private var largestChunk = 0
 
         init(gate: EventLoopFuture<Void>) { self.gate = gate }
 
         func consume(_ chunk: ByteBuffer) -> EventLoopFuture<ConsumeResult> {
             bytes += chunk.readableBytes
+            largestChunk = max(largestChunk, chunk.readableBytes)
             return gate.map { .more }
         }
 
+        /// `{"bytes":N}`, and the largest chunk it was handed in `x-largest-chunk`.
         func finish() -> EventLoopFuture<InletResponse> {
-            gate.map { .json(.ok, Array(#"{"bytes":\#(self.bytes)}"#.utf8)) }
+            gate.map { .json(.ok, Array(#"{"bytes":\#(self.bytes)}"#.utf8), headers: [("x-largest-chunk", String(self.largestChunk))]) }
         }
 
         func abort(reason: String) {}
