@@ -184,6 +184,21 @@ struct HTTP2AbuseTests {
         try await expectLegitimateClientServed(server)
     }
 
+    /// Regression guard: the idle closer must see streams open. Under NIOHTTP2's multiplexer it
+    /// did not (stream events went to the multiplexer only), and cut uploads 70 s into a connection.
+    @Test("a request that outlasts the idle timeout is not cut: an open stream keeps its connection")
+    func longRequestOutlivesIdleTimeout() async throws {
+        let server = try await TestFrontDoor.start { $0.idleTimeout = .milliseconds(300) }
+        defer { Task { await server.frontDoor.drain() } }
+        // The hard idle limit is 600 ms here; the request takes 1.5 s.
+        try await withInsecureClient { client in
+            let response = try await client.execute(HTTPClientRequest(url: server.baseURL + "/slow?ms=1500"), timeout: .seconds(10))
+            #expect(response.status == .ok)
+            #expect(response.version == .http2)
+            #expect(String(buffer: try await response.body.collect(upTo: 1024)) == "done")
+        }
+    }
+
     @Test("HTTP/2 connections past the cap are closed at once; those within are served")
     func connectionCap() async throws {
         let server = try await TestFrontDoor.start { $0.maxConnections = 2 }
