@@ -1,3 +1,4 @@
+import InletAuth
 import InletModel
 import Testing
 
@@ -17,5 +18,18 @@ import Testing
     @Test(arguments: ["a=%", "a=%4", "a=%zz", "a=%FF", "%C3=1", "a=%C3%28"])
     func refusesMalformedEscapesAndInvalidUTF8(_ input: String) {
         #expect(FormURLEncoded.parse(Array(input.utf8)) == nil)
+    }
+}
+
+@Suite("Provider request headers")
+struct ProviderRequestHeaderTests {
+    @Test("header names match case-insensitively, letters only")
+    func caseInsensitiveNames() {
+        let request = ProviderRequest(method: "POST", path: "/", headers: [("X-Twilio-Signature", "a"), ("x-[", "b")], body: [], publicURL: "")
+        #expect(request.header("x-twilio-signature") == "a")
+        #expect(request.header("X-TWILIO-SIGNATURE") == "a")
+        #expect(request.header("x-twilio-signaturf") == nil)
+        #expect(request.header("x-{") == nil)  // '[' and '{' differ only in the bit that case flips
+        #expect(request.header("x-[") == "b")
     }
 }

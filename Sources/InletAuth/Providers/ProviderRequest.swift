@@ -21,8 +21,14 @@ public struct ProviderRequest: Sendable {
 
     /// The first value of the header `name`, compared case-insensitively as HTTP field names are.
     public func header(_ name: String) -> String? {
-        let wanted = name.lowercased()
-        return headers.first { $0.name.lowercased() == wanted }?.value
+        headers.first { Self.equalIgnoringASCIICase($0.name, name) }?.value
+    }
+
+    /// Field names are ASCII; compared byte by byte, without lowercasing copies of every header.
+    static func equalIgnoringASCIICase(_ first: String, _ second: String) -> Bool {
+        first.utf8.count == second.utf8.count && zip(first.utf8, second.utf8).allSatisfy { a, b in
+            a == b || (a | 0x20 == b | 0x20 && (a | 0x20) >= UInt8(ascii: "a") && (a | 0x20) <= UInt8(ascii: "z"))
+        }
     }
 
     /// The query string's pairs, or `nil` when it is not valid form encoding.
