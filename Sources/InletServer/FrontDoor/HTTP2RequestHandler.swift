@@ -21,6 +21,8 @@ final class HTTP2RequestHandler: ChannelInboundHandler {
     /// than counted here, because DATA for streams already closed never reaches this handler but
     /// still uses up the window (an early `413` leaves the client's in-flight body behind).
     private var connectionWindow = windowSize
+    /// Frames written and not yet flushed (a stream's window update while reading).
+    private var unflushed = false
     private let makeExchange: (HTTP2StreamExchange) -> RequestExchange
     private(set) lazy var remoteIP: String? = context?.channel.remoteAddress?.ipAddress
 
@@ -101,9 +103,17 @@ final class HTTP2RequestHandler: ChannelInboundHandler {
             return
         }
         context.write(wrapOutboundOut(HTTP2Frame(streamID: streamID, payload: frame)), promise: promise)
+        unflushed = true
     }
 
     func flush() {
+        unflushed = false
         context?.flush()
+    }
+
+    /// Window updates written while frames were read go out with the read's end.
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if unflushed { flush() }
+        context.fireChannelReadComplete()
     }
 }
