@@ -106,15 +106,19 @@ extension MongoStore {
     }
 
     private static let unorderedOptions = BSONDocument(["ordered": false])
+    private static let orderedOptions = BSONDocument(["ordered": true])
     private static let upsertOptions = BSONDocument(["upsert": true])
     /// Inserted documents are built by inlet from parsed JSON: their strings are valid UTF-8 by
     /// construction and their field names were checked upstream (`firstUnstorableFieldName`), so
     /// libmongoc's walk over every document (3-4 % of the batch profile) is skipped.
     private static let insertOptions = BSONDocument(["validate": false])
 
-    static func executeBulk(_ writes: [EncodedWrite], in collection: OpaquePointer) -> ([WriteResult], Bool) {
+    /// `ordered`: the server applies the writes one after another and stops at the first error
+    /// (the rest come back unknown and are retried); unordered bulks may be reordered.
+    static func executeBulk(_ writes: [EncodedWrite], in collection: OpaquePointer, ordered: Bool = false) -> ([WriteResult], Bool) {
         var results: [WriteResult?] = Array(repeating: nil, count: writes.count)
-        guard let bulk = mongoc_collection_create_bulk_operation_with_opts(collection, unorderedOptions.pointer) else {
+        let options = ordered ? orderedOptions : unorderedOptions
+        guard let bulk = mongoc_collection_create_bulk_operation_with_opts(collection, options.pointer) else {
             return (Array(repeating: .unknown, count: writes.count), false)
         }
         defer { mongoc_bulk_operation_destroy(bulk) }
