@@ -30,6 +30,18 @@ struct AdminAndDependencyTests {
         #expect(back.status == .ok, "\(back.body)")
     }
 
+    @Test("the public TLS port answers /healthz (for load balancers) and /ping, and nothing else outside /v1")
+    func publicLiveness() async throws {
+        let inlet = try await TestInlet.start()
+        defer { Task { await inlet.stop() } }
+        let health = try await inlet.send(.GET, "/healthz")
+        #expect(health.status == .ok)
+        #expect(health.body == #"{"status":"ok"}"#)
+        #expect(try await inlet.send(.GET, "/ping").status == .noContent)
+        #expect(try await inlet.send(.GET, "/readyz").status == .notFound)
+        #expect(try await inlet.send(.POST, "/healthz", body: Array("x".utf8)).status == .notFound)
+    }
+
     @Test("/readyz names mongodb when it cannot be reached")
     func readinessNamesMongo() async throws {
         let inlet = try await TestInlet.start { $0.mongoURL = "mongodb://127.0.0.1:1/\(TestServices.unique("down"))" }

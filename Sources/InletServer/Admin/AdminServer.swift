@@ -70,7 +70,7 @@ final class AdminHandler: ChannelInboundHandler {
             self.path = nil
             switch path {
             case "/healthz":
-                respond(.ok, contentType: "application/json", body: Array(#"{"status":"ok"}"#.utf8), context: context)
+                respond(.ok, contentType: "application/json", body: LivenessEndpoint.body, context: context)
             case "/metrics":
                 respond(.ok, contentType: "text/plain; version=0.0.4", body: InletMetrics.registry.emitToBuffer(), context: context)
             case "/readyz":

@@ -30,6 +30,9 @@ public struct InletRouter: Router {
         let parts = path.split(separator: "/", omittingEmptySubsequences: true)
         guard parts.count >= 2, parts[0] == "v1" else {
             if path == "/ping", method == "GET" { return RouteTarget(label: "ping", endpoint: PingEndpoint(), maxBodyBytes: 0, acceptsGzip: false) }
+            if path == "/healthz", method == "GET" {
+                return RouteTarget(label: "healthz", endpoint: LivenessEndpoint(), maxBodyBytes: 0, acceptsGzip: false)
+            }
             return nil
         }
         switch (method, parts.count, parts[1]) {

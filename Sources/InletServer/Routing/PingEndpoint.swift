@@ -6,3 +6,14 @@ struct PingEndpoint: Endpoint {
         eventLoop.makeSucceededFuture(InletResponse(status: .noContent))
     }
 }
+
+/// `GET /healthz` on the public port as on the admin one: load balancers check liveness through
+/// the TLS listener they send traffic to. Says nothing about Redis or MongoDB (that is `/readyz`,
+/// admin only).
+struct LivenessEndpoint: Endpoint {
+    static let body = Array(#"{"status":"ok"}"#.utf8)
+
+    func respond(to request: InletRequest, on eventLoop: any EventLoop) -> EventLoopFuture<InletResponse> {
+        eventLoop.makeSucceededFuture(.json(.ok, Self.body))
+    }
+}
