@@ -150,12 +150,12 @@ struct StoreBench: AsyncParsableCommand {
         guard let eventBody else { return nil }
         let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: eventBody)))
         let context = EventContext(tenantId: "acme", sourceId: "acme-web", receivedAt: Date(), clientIP: "127.0.0.1")
-        let batch = try SegmentNormalizer.normalize(body: try JSONParser.parse(bytes), endpoint: SegmentEndpoint(pathComponent: "track")!,
+        let batch = try SegmentNormalizer.normalize(tape: try JSONParser.tape(bytes), endpoint: SegmentEndpoint(pathComponent: "track")!,
                                                     context: context)
-        guard let write = batch.accepted.first?.writes.first, case .insert(let document) = write.kind else {
+        guard let event = batch.accepted.first else {
             throw ValidationError("\(eventBody) is not a valid track event")
         }
-        return document
+        return event.document
     }
 
     static func withMessageId(_ template: JSONObject, _ index: Int) -> JSONObject {

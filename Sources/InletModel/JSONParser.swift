@@ -22,55 +22,32 @@ public enum JSONParser {
         public static let hardMaxDepth = 512
     }
 
-    public static func parse(_ bytes: UnsafeRawBufferPointer, limits: Limits = .init()) throws(JSONParseError) -> JSONValue {
-        var reader = Reader(bytes: bytes.assumingMemoryBound(to: UInt8.self), limits: limits)
-        return try reader.parseDocument()
-    }
-
-    /// Parses like `parse(_:limits:)` and also records the byte length, as sent, of each element
-    /// of the array that is the top-level object's `member` (Segment's `batch`). Per-event size
-    /// limits can then be checked without serialising every event again.
-    public static func parse(
-        _ bytes: UnsafeRawBufferPointer, limits: Limits = .init(), measuringElementsOf member: String, elementLengths: inout [Int]
-    ) throws(JSONParseError) -> JSONValue {
-        var reader = Reader(bytes: bytes.assumingMemoryBound(to: UInt8.self), limits: limits)
-        reader.measuredMember = member
-        defer { elementLengths = reader.elementLengths }
-        return try reader.parseDocument()
-    }
-
-    public static func parse(
-        _ bytes: [UInt8], limits: Limits = .init(), measuringElementsOf member: String, elementLengths: inout [Int]
-    ) throws(JSONParseError) -> JSONValue {
-        var lengths: [Int] = []
-        let result: Result<JSONValue, JSONParseError> = bytes.withUnsafeBytes { buffer in
-            Result { () throws(JSONParseError) in
-                try parse(buffer, limits: limits, measuringElementsOf: member, elementLengths: &lengths)
+    /// Parses `bytes` into a `JSONTape`, the form the event path reads without building a tree.
+    public static func tape(_ bytes: [UInt8], limits: Limits = .init()) throws(JSONParseError) -> JSONTape {
+        // Node offsets are 32-bit; request bodies are limited far below that.
+        guard bytes.count < Int(UInt32.max) else { throw .syntax("document too large", at: 0) }
+        let result: Result<JSONTape, JSONParseError> = bytes.withUnsafeBufferPointer { buffer in
+            var reader = Reader(bytes: buffer, tape: JSONTape(input: bytes), limits: limits)
+            return Result { () throws(JSONParseError) in
+                try reader.parseDocument()
+                return reader.tape
             }
         }
-        elementLengths = lengths
         return try result.get()
     }
 
     public static func parse(_ bytes: [UInt8], limits: Limits = .init()) throws(JSONParseError) -> JSONValue {
-        let result: Result<JSONValue, JSONParseError> = bytes.withUnsafeBytes { buffer in
-            Result { () throws(JSONParseError) in try parse(buffer, limits: limits) }
-        }
-        return try result.get()
+        let tape = try tape(bytes, limits: limits)
+        return tape.value(tape.root)
     }
 
     public static func parse(_ text: String, limits: Limits = .init()) throws(JSONParseError) -> JSONValue {
-        try parse(text.utf8, limits: limits)
+        try parse(Array(text.utf8), limits: limits)
     }
 
-    /// For any byte collection (`ByteBuffer.readableBytesView`, `Data`, `String.UTF8View`);
-    /// contiguous storage is read in place, anything else is copied once.
+    /// For any byte collection (`ByteBuffer.readableBytesView`, `Data`, `String.UTF8View`).
     public static func parse(_ bytes: some Sequence<UInt8>, limits: Limits = .init()) throws(JSONParseError) -> JSONValue {
-        let inPlace: Result<JSONValue, JSONParseError>? = bytes.withContiguousStorageIfAvailable { buffer in
-            Result { () throws(JSONParseError) in try parse(UnsafeRawBufferPointer(buffer), limits: limits) }
-        }
-        if let inPlace { return try inPlace.get() }
-        return try parse(Array(bytes), limits: limits)
+        try parse(Array(bytes), limits: limits)
     }
 }
 
@@ -82,27 +59,23 @@ extension JSONParser {
         let maxNumberLength: Int
         var index = 0
         var depth = 0
-        /// Reused for strings with escapes, so only the final `String` is allocated.
-        var scratch: [UInt8] = []
-        /// The top-level member whose array elements are measured, if any.
-        var measuredMember: String?
-        /// Set between reading `measuredMember`'s key and entering its value.
-        var measureNextArray = false
-        var elementLengths: [Int] = []
+        /// What has been read so far.
+        var tape: JSONTape
 
-        init(bytes: UnsafeBufferPointer<UInt8>, limits: Limits) {
+        init(bytes: UnsafeBufferPointer<UInt8>, tape: JSONTape, limits: Limits) {
             self.bytes = bytes
+            self.tape = tape
+            self.tape.nodes.reserveCapacity(bytes.count / 8 + 4)
             self.maxDepth = min(max(limits.maxDepth, 0), Limits.hardMaxDepth)
             self.maxNumberLength = max(limits.maxNumberLength, 1)
         }
 
-        mutating func parseDocument() throws(JSONParseError) -> JSONValue {
+        mutating func parseDocument() throws(JSONParseError) {
             skipWhitespace()
             guard index < bytes.count else { throw .syntax("empty input", at: index) }
-            let value = try parseValue()
+            try parseValue()
             skipWhitespace()
             guard index == bytes.count else { throw .syntax("unexpected data after the JSON value", at: index) }
-            return value
         }
 
         mutating func skipWhitespace() {
@@ -114,16 +87,16 @@ extension JSONParser {
             }
         }
 
-        mutating func parseValue() throws(JSONParseError) -> JSONValue {
+        mutating func parseValue() throws(JSONParseError) {
             guard index < bytes.count else { throw .syntax("unexpected end of input", at: index) }
             switch bytes[index] {
-            case UInt8(ascii: "{"): return try parseObject()
-            case UInt8(ascii: "["): return try parseArray()
-            case UInt8(ascii: "\""): return .string(try parseString())
-            case UInt8(ascii: "t"): try expectLiteral("true"); return .bool(true)
-            case UInt8(ascii: "f"): try expectLiteral("false"); return .bool(false)
-            case UInt8(ascii: "n"): try expectLiteral("null"); return .null
-            case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try parseNumber()
+            case UInt8(ascii: "{"): try parseObject()
+            case UInt8(ascii: "["): try parseArray()
+            case UInt8(ascii: "\""): try parseString()
+            case UInt8(ascii: "t"): try expectLiteral("true"); tape.nodes.append(.init(kind: .bool, flag: true))
+            case UInt8(ascii: "f"): try expectLiteral("false"); tape.nodes.append(.init(kind: .bool, flag: false))
+            case UInt8(ascii: "n"): try expectLiteral("null"); tape.nodes.append(.init(kind: .null))
+            case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): try parseNumber()
             default: throw .syntax("unexpected character", at: index)
             }
         }
@@ -146,30 +119,47 @@ extension JSONParser {
             index += 1
         }
 
-        mutating func parseObject() throws(JSONParseError) -> JSONValue {
+        /// Records where container `node`, opened at byte `opening`, ends.
+        mutating func close(_ node: Int, count: Int, opening: Int) {
+            tape.nodes[node].count = UInt32(count)
+            tape.nodes[node].next = UInt32(tape.nodes.count)
+            tape.nodes[node].start = UInt32(opening)
+            tape.nodes[node].length = UInt32(index - opening)
+        }
+
+        mutating func parseObject() throws(JSONParseError) {
+            let opening = index
             try enterContainer()
-            var object = JSONObject()
+            let node = tape.nodes.count
+            tape.nodes.append(.init(kind: .object))
+            var count = 0
             /// Filled only once an object is large enough that linear duplicate checks would be quadratic.
-            var seenKeys = Set<String>()
+            var seenKeys = Set<[UInt8]>()
             skipWhitespace()
             if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
                 index += 1
                 depth -= 1
-                return .object(object)
+                close(node, count: 0, opening: opening)
+                return
             }
-            // Room for a typical event's keys at once, instead of growing through 1, 2, 4 and 8.
-            object.reserveCapacity(8)
             while true {
                 guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else {
                     throw .syntax("expected a string key", at: index)
                 }
                 let keyOffset = index
-                let key = try parseString()
-                if object.count < 16 {
-                    if object.keys.contains(key) { throw duplicateKey(key, at: keyOffset) }
+                let key = tape.nodes.count
+                try parseString()
+                if count < 16 {
+                    var earlier = node + 1
+                    for _ in 0..<count {
+                        if tape.stringsEqual(earlier, key) { throw duplicateKey(key, at: keyOffset) }
+                        earlier = tape.next(after: earlier + 1)
+                    }
                 } else {
-                    if seenKeys.isEmpty { seenKeys = Set(object.keys) }
-                    guard seenKeys.insert(key).inserted else { throw duplicateKey(key, at: keyOffset) }
+                    if seenKeys.isEmpty {
+                        for (earlier, _) in tape.members(node).prefix(count) { seenKeys.insert(tape.withStringBytes(earlier) { Array($0) }) }
+                    }
+                    guard seenKeys.insert(tape.withStringBytes(key) { Array($0) }).inserted else { throw duplicateKey(key, at: keyOffset) }
                 }
                 skipWhitespace()
                 guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else {
@@ -177,9 +167,10 @@ extension JSONParser {
                 }
                 index += 1
                 skipWhitespace()
-                measureNextArray = depth == 1 && measuredMember == key
-                object.appendUnchecked(key, try parseValue())
-                measureNextArray = false
+                // `members` reads the count, so it is kept current while the object is open.
+                count += 1
+                tape.nodes[node].count = UInt32(count)
+                try parseValue()
                 skipWhitespace()
                 guard index < bytes.count else { throw .syntax("unterminated object", at: index) }
                 switch bytes[index] {
@@ -189,33 +180,34 @@ extension JSONParser {
                 case UInt8(ascii: "}"):
                     index += 1
                     depth -= 1
-                    return .object(object)
+                    close(node, count: count, opening: opening)
+                    return
                 default:
                     throw .syntax("expected ',' or '}' in an object", at: index)
                 }
             }
         }
 
-        func duplicateKey(_ key: String, at offset: Int) -> JSONParseError {
-            JSONParseError(code: "duplicate_key", message: "duplicate key \"\(key.prefix(64))\"", offset: offset)
+        func duplicateKey(_ key: Int, at offset: Int) -> JSONParseError {
+            JSONParseError(code: "duplicate_key", message: "duplicate key \"\(tape.string(key).prefix(64))\"", offset: offset)
         }
 
-        mutating func parseArray() throws(JSONParseError) -> JSONValue {
+        mutating func parseArray() throws(JSONParseError) {
+            let opening = index
             try enterContainer()
-            let measuring = measureNextArray
-            measureNextArray = false
-            var elements: [JSONValue] = []
+            let node = tape.nodes.count
+            tape.nodes.append(.init(kind: .array))
+            var count = 0
             skipWhitespace()
             if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
                 index += 1
                 depth -= 1
-                return .array(elements)
+                close(node, count: 0, opening: opening)
+                return
             }
-            elements.reserveCapacity(4)
             while true {
-                let elementStart = index
-                elements.append(try parseValue())
-                if measuring { elementLengths.append(index - elementStart) }
+                try parseValue()
+                count += 1
                 skipWhitespace()
                 guard index < bytes.count else { throw .syntax("unterminated array", at: index) }
                 switch bytes[index] {
@@ -225,25 +217,26 @@ extension JSONParser {
                 case UInt8(ascii: "]"):
                     index += 1
                     depth -= 1
-                    return .array(elements)
+                    close(node, count: count, opening: opening)
+                    return
                 default:
                     throw .syntax("expected ',' or ']' in an array", at: index)
                 }
             }
         }
 
-        /// Reads a string starting at its opening quote. Strings without escapes (nearly all of
-        /// them) are validated in place and decoded once, with no intermediate buffer.
-        mutating func parseString() throws(JSONParseError) -> String {
+        /// Reads a string starting at its opening quote into a string node. Strings without
+        /// escapes (nearly all of them) are validated in place and point into the input.
+        mutating func parseString() throws(JSONParseError) {
             let opening = index
             index += 1
             let start = index
             while index < bytes.count {
                 let byte = bytes[index]
                 if byte == UInt8(ascii: "\"") {
-                    let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+                    tape.nodes.append(.init(kind: .string, start: UInt32(start), length: UInt32(index - start)))
                     index += 1
-                    return text
+                    return
                 } else if byte == UInt8(ascii: "\\") {
                     return try parseEscapedString(from: start, opening: opening)
                 } else if byte < 0x20 {
@@ -257,26 +250,29 @@ extension JSONParser {
             throw .syntax("unterminated string", at: opening)
         }
 
-        /// The slow path: copies what was scanned so far, then decodes escapes into `scratch`.
-        mutating func parseEscapedString(from start: Int, opening: Int) throws(JSONParseError) -> String {
-            scratch.removeAll(keepingCapacity: true)
-            scratch.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<index]))
+        /// The slow path: copies what was scanned so far to the tape's `decoded` bytes, then
+        /// decodes escapes after it.
+        mutating func parseEscapedString(from start: Int, opening: Int) throws(JSONParseError) {
+            let decodedStart = tape.decoded.count
+            tape.decoded.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<index]))
             while index < bytes.count {
                 let byte = bytes[index]
                 if byte == UInt8(ascii: "\"") {
                     index += 1
-                    return String(decoding: scratch, as: UTF8.self)
+                    tape.nodes.append(.init(
+                        kind: .string, flag: true, start: UInt32(decodedStart), length: UInt32(tape.decoded.count - decodedStart)))
+                    return
                 } else if byte == UInt8(ascii: "\\") {
                     try appendEscape()
                 } else if byte < 0x20 {
                     throw JSONParseError(code: "control_character", message: "unescaped control character in a string", offset: index)
                 } else if byte < 0x80 {
-                    scratch.append(byte)
+                    tape.decoded.append(byte)
                     index += 1
                 } else {
                     let sequenceStart = index
                     try skipUTF8Sequence()
-                    scratch.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[sequenceStart..<index]))
+                    tape.decoded.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[sequenceStart..<index]))
                 }
             }
             throw .syntax("unterminated string", at: opening)
@@ -317,12 +313,12 @@ extension JSONParser {
             let byte = bytes[index]
             index += 1
             switch byte {
-            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): scratch.append(byte)
-            case UInt8(ascii: "b"): scratch.append(0x08)
-            case UInt8(ascii: "f"): scratch.append(0x0C)
-            case UInt8(ascii: "n"): scratch.append(0x0A)
-            case UInt8(ascii: "r"): scratch.append(0x0D)
-            case UInt8(ascii: "t"): scratch.append(0x09)
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): tape.decoded.append(byte)
+            case UInt8(ascii: "b"): tape.decoded.append(0x08)
+            case UInt8(ascii: "f"): tape.decoded.append(0x0C)
+            case UInt8(ascii: "n"): tape.decoded.append(0x0A)
+            case UInt8(ascii: "r"): tape.decoded.append(0x0D)
+            case UInt8(ascii: "t"): tape.decoded.append(0x09)
             case UInt8(ascii: "u"):
                 var scalar = try readHex4()
                 if scalar >= 0xD800, scalar <= 0xDBFF {
@@ -364,19 +360,19 @@ extension JSONParser {
         mutating func appendUTF8(_ scalar: UInt32) {
             switch scalar {
             case 0..<0x80:
-                scratch.append(UInt8(truncatingIfNeeded: scalar))
+                tape.decoded.append(UInt8(truncatingIfNeeded: scalar))
             case 0x80..<0x800:
-                scratch.append(UInt8(truncatingIfNeeded: 0xC0 | scalar >> 6))
-                scratch.append(UInt8(truncatingIfNeeded: 0x80 | scalar & 0x3F))
+                tape.decoded.append(UInt8(truncatingIfNeeded: 0xC0 | scalar >> 6))
+                tape.decoded.append(UInt8(truncatingIfNeeded: 0x80 | scalar & 0x3F))
             case 0x800..<0x10000:
-                scratch.append(UInt8(truncatingIfNeeded: 0xE0 | scalar >> 12))
-                scratch.append(UInt8(truncatingIfNeeded: 0x80 | scalar >> 6 & 0x3F))
-                scratch.append(UInt8(truncatingIfNeeded: 0x80 | scalar & 0x3F))
+                tape.decoded.append(UInt8(truncatingIfNeeded: 0xE0 | scalar >> 12))
+                tape.decoded.append(UInt8(truncatingIfNeeded: 0x80 | scalar >> 6 & 0x3F))
+                tape.decoded.append(UInt8(truncatingIfNeeded: 0x80 | scalar & 0x3F))
             default:
-                scratch.append(UInt8(truncatingIfNeeded: 0xF0 | scalar >> 18))
-                scratch.append(UInt8(truncatingIfNeeded: 0x80 | scalar >> 12 & 0x3F))
-                scratch.append(UInt8(truncatingIfNeeded: 0x80 | scalar >> 6 & 0x3F))
-                scratch.append(UInt8(truncatingIfNeeded: 0x80 | scalar & 0x3F))
+                tape.decoded.append(UInt8(truncatingIfNeeded: 0xF0 | scalar >> 18))
+                tape.decoded.append(UInt8(truncatingIfNeeded: 0x80 | scalar >> 12 & 0x3F))
+                tape.decoded.append(UInt8(truncatingIfNeeded: 0x80 | scalar >> 6 & 0x3F))
+                tape.decoded.append(UInt8(truncatingIfNeeded: 0x80 | scalar & 0x3F))
             }
         }
 
@@ -390,7 +386,7 @@ extension JSONParser {
 
         /// Integers that fit `Int64` become `.int`, so ids and counts stay exact; everything
         /// else becomes a finite `.double`, correctly rounded.
-        mutating func parseNumber() throws(JSONParseError) -> JSONValue {
+        mutating func parseNumber() throws(JSONParseError) {
             let start = index
             let negative = bytes[index] == UInt8(ascii: "-")
             if negative { index += 1 }
@@ -421,13 +417,14 @@ extension JSONParser {
                 throw JSONParseError(code: "number_out_of_range", message: "number literal longer than \(maxNumberLength) bytes", offset: start)
             }
             if isInteger, integerEnd - integerStart <= 19, let value = integerValue(integerStart..<integerEnd, negative: negative) {
-                return .int(value)
+                tape.nodes.append(.init(kind: .int, payload: UInt64(bitPattern: value)))
+                return
             }
             let literal = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
             guard let value = Double(literal), value.isFinite else {
                 throw JSONParseError(code: "number_out_of_range", message: "number does not fit a finite double", offset: start)
             }
-            return .double(value)
+            tape.nodes.append(.init(kind: .double, payload: value.bitPattern))
         }
 
         /// `nil` when the digits do not fit `Int64`.

@@ -4,6 +4,9 @@ public struct StoreWrite: Sendable, Hashable {
     public enum Kind: Sendable, Hashable {
         /// Insert `document`; a duplicate on the collection's unique index counts as success.
         case insert(document: JSONObject)
+        /// `insert`, of a document already encoded (`BSONWriter`): the event path writes BSON
+        /// straight from the request's JSON.
+        case insertBSON(document: [UInt8])
         /// Update the one document matching `filter` with the update operators in `update`
         /// (`$set`, `$setOnInsert`, `$max`, ...), inserting it when none matches.
         case upsert(filter: JSONObject, update: JSONObject)
@@ -23,6 +26,10 @@ public struct StoreWrite: Sendable, Hashable {
 
     public static func insert(_ collection: String, _ document: JSONObject) -> StoreWrite {
         StoreWrite(collection: collection, kind: .insert(document: document))
+    }
+
+    public static func insert(_ collection: String, bson document: [UInt8]) -> StoreWrite {
+        StoreWrite(collection: collection, kind: .insertBSON(document: document))
     }
 
     public static func upsert(_ collection: String, filter: JSONObject, update: JSONObject) -> StoreWrite {

@@ -22,6 +22,9 @@ final class EncodedWrite: Sendable {
             let encoded = BSONDocument(document)
             kind = .insert(encoded)
             byteCount = encoded.byteCount
+        case .insertBSON(let bytes):
+            kind = .insert(BSONDocument(bytes: bytes))
+            byteCount = bytes.count
         case .upsert(let filter, let update):
             let filter = BSONDocument(filter)
             let update = BSONDocument(update)

@@ -220,18 +220,39 @@ import Testing
         #expect(failures > document.count)
     }
 
-    @Test func measuresTheElementsOfTheNamedTopLevelArrayAsSent() throws {
+    @Test func tapeRecordsEachContainersBytesAsSent() throws {
         let text = #"{"context":{"batch":[1,2]},"batch":[ {"a":1} ,"xy",[[3]],  4.5 ],"sentAt":null}"#
-        var lengths: [Int] = []
-        let value = try JSONParser.parse(Array(text.utf8), measuringElementsOf: "batch", elementLengths: &lengths)
-        #expect(lengths == [7, 4, 5, 3])
-        #expect(value == (try JSONParser.parse(text)))
+        let bytes = Array(text.utf8)
+        let tape = try JSONParser.tape(bytes)
+        let batch = try #require(tape.member(tape.root, "batch"))
+        let containers = tape.elements(batch).filter { tape.kind($0) == .object || tape.kind($0) == .array }
+        #expect(containers.map { String(decoding: bytes[tape.byteRange($0)], as: UTF8.self) } == [#"{"a":1}"#, "[[3]]"])
+        #expect(tape.byteLength(tape.root) == bytes.count)
+        #expect(tape.value(tape.root) == (try JSONParser.parse(text)))
     }
 
-    @Test func measuresNothingWhenTheMemberIsNotAnArray() throws {
-        var lengths: [Int] = [99]
-        _ = try JSONParser.parse(Array(#"{"batch":{"x":[1,2]},"other":[1]}"#.utf8), measuringElementsOf: "batch", elementLengths: &lengths)
-        #expect(lengths == [])
+    @Test func tapeReadsMembersElementsAndEscapedStrings() throws {
+        let tape = try JSONParser.tape(Array(#"{"a":"plain","b\u00e9":"x\ny\"z","c":[true,false,null,-7,2.5],"d":{}}"#.utf8))
+        let root = tape.root
+        #expect(tape.count(root) == 4)
+        #expect(tape.members(root).map { tape.string($0.key) } == ["a", "bé", "c", "d"])
+        #expect(tape.string(try #require(tape.member(root, "a"))) == "plain")
+        #expect(tape.string(try #require(tape.member(root, named: "bé"))) == "x\ny\"z")
+        #expect(tape.member(root, "b") == nil)
+        let array = try #require(tape.member(root, "c"))
+        #expect(tape.elements(array).map { tape.kind($0) } == [.bool, .bool, .null, .int, .double])
+        #expect(tape.elements(array).map { tape.value($0) } == [true, false, nil, -7, 2.5])
+        let empty = try #require(tape.member(root, "d"))
+        #expect(tape.kind(empty) == .object && tape.count(empty) == 0 && tape.next(after: empty) == empty + 1)
+    }
+
+    @Test func duplicateKeysAreFoundInLargeObjectsAndAfterEscapes() throws {
+        let many = (0..<40).map { #""k\#($0)":\#($0)"# }.joined(separator: ",")
+        for text in [#"{\#(many),"k39":1}"#, #"{"é":1,"\u00e9":2}"#, #"{\#(many),"\u006b7":1}"#] {
+            let error = #expect(throws: JSONParseError.self) { try JSONParser.tape(Array(text.utf8)) }
+            #expect(error?.code == "duplicate_key")
+        }
+        #expect((try? JSONParser.tape(Array(#"{\#(many),"k40":1}"#.utf8))) != nil)
     }
 
     /// A deterministic generator, so a failure here reproduces.

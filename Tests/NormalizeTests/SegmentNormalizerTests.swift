@@ -69,7 +69,7 @@ import Testing
             "originalTimestamp":"2024-01-02T03:04:05.678Z","sentAt":"2024-01-02T03:04:06.678Z",\#
             "receivedAt":"2024-01-02T03:00:10.000Z","_metadata":{"bundled":["Segment.io"],"unbundled":[],"bundledIds":[]}}
             """#)
-        #expect(event.writes == [.insert(Collections.events, event.document)])
+        #expect(event.writes == [.insert(Collections.events, bson: event.bson)])
     }
 
     @Test func analyticsNodeBatchAcceptsEveryCallType() throws {
@@ -92,7 +92,7 @@ import Testing
         let traits = try #require(identify.document["traits"]?.objectValue)
         let profile = UserProfileWrites.make(
             tenantId: "acme", sourceId: "acme-web", userId: "u-1", traits: traits, seenAt: SegmentFixture.receivedAt)
-        #expect(identify.writes == [.insert(Collections.events, identify.document)] + profile)
+        #expect(identify.writes == [.insert(Collections.events, bson: identify.bson)] + profile)
         #expect(identify.writes.count == 5)
         // group carries traits too, but only identify describes a user.
         #expect(batch.accepted[2].writes.count == 1)
@@ -246,7 +246,7 @@ import Testing
         #expect(batch.accepted[1].document["context"] == ["ip": "192.0.2.1"])
         let noClient = EventContext(tenantId: "t", sourceId: "s", receivedAt: SegmentFixture.receivedAt)
         let bare = try SegmentNormalizer.normalize(
-            body: JSONParser.parse(#"{"userId":"u","event":"E"}"#), endpoint: .track, context: noClient)
+            tape: JSONParser.tape(Array(#"{"userId":"u","event":"E"}"#.utf8)), endpoint: .track, context: noClient)
         #expect(bare.accepted.first?.document["context"] == nil)
     }
 
@@ -313,25 +313,36 @@ import Testing
         #expect(SegmentEndpoint.allCases.allSatisfy { SegmentEndpoint(pathComponent: $0.rawValue) == $0 })
     }
 
-    @Test func sizesRecordedByTheParserDecideTooLarge() throws {
+    @Test func eventSizesAreTheirLengthAsSent() throws {
         // Whitespace counts: the limit is on what the client sent, not on our re-encoding.
         let padded = #"{"type":"track","userId":"u","event":"E"}"#.replacingOccurrences(of: ",", with: String(repeating: " ", count: 30) + ",")
         let text = #"{"batch":[{"type":"track","userId":"u","event":"E"},"# + padded + "]}"
-        var lengths: [Int] = []
-        let body = try JSONParser.parse(Array(text.utf8), measuringElementsOf: "batch", elementLengths: &lengths)
-        let limits = EventLimits(maxEventBytes: 60)
-        let measured = try SegmentNormalizer.normalize(
-            body: body, endpoint: .batch, context: SegmentFixture.context, limits: limits, eventSizes: lengths)
-        #expect(measured.accepted.map(\.index) == [0])
-        #expect(measured.rejected.map(\.code) == ["too_large"])
-        let reencoded = try SegmentNormalizer.normalize(body: body, endpoint: .batch, context: SegmentFixture.context, limits: limits)
-        #expect(reencoded.accepted.count == 2)
+        let batch = try SegmentFixture.normalize(text, .batch, limits: EventLimits(maxEventBytes: 60))
+        #expect(batch.accepted.map(\.index) == [0])
+        #expect(batch.rejected.map(\.code) == ["too_large"])
+        #expect(batch.rejected.map(\.index) == [1])
     }
 
-    @Test func singleEventSizeIsTheBodyLength() throws {
-        let body = try JSONParser.parse(#"{"userId":"u","event":"E"}"#)
-        let batch = try SegmentNormalizer.normalize(
-            body: body, endpoint: .track, context: SegmentFixture.context, limits: .init(maxEventBytes: 100), eventSizes: [101])
-        #expect(batch.rejected.map(\.code) == ["too_large"])
+    @Test func singleEventSizeIsTheBodysLengthAsSent() throws {
+        let compact = #"{"userId":"u","event":"E"}"#
+        let padded = compact.replacingOccurrences(of: ",", with: String(repeating: " ", count: 80) + ",")
+        #expect(try SegmentFixture.normalize(compact, .track, limits: .init(maxEventBytes: 100)).accepted.count == 1)
+        #expect(try SegmentFixture.normalize(padded, .track, limits: .init(maxEventBytes: 100)).rejected.map(\.code) == ["too_large"])
+    }
+
+    @Test func contextsMergeTheSameWaySmallOrLarge() throws {
+        // Large contexts are merged through hashing; the result must not depend on that.
+        for extra in [0, 40] {
+            let padding = (0..<extra).map { #""k\#($0)":\#($0)"# }
+            let shared = (["\"a\":1", "\"ip\":null", "\"b\":2"] + padding).joined(separator: ",")
+            let own = (["\"b\":\"own\"", "\"c\":3"] + padding.map { $0.replacingOccurrences(of: "\"k", with: "\"o") }).joined(separator: ",")
+            let body = #"{"context":{\#(shared)},"batch":[{"type":"track","userId":"u","event":"E","context":{\#(own)}}]}"#
+            let context = try #require(try SegmentFixture.normalize(body, .batch).accepted.first?.document["context"]?.objectValue)
+            let keys = ["a", "ip", "b"] + (0..<extra).map { "k\($0)" } + ["c"] + (0..<extra).map { "o\($0)" }
+            #expect(context.keys == keys)
+            #expect(context["b"] == "own")
+            #expect(context["ip"] == "203.0.113.7")
+            #expect(context["c"] == 3)
+        }
     }
 }

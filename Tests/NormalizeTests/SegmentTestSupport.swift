@@ -10,7 +10,7 @@ enum SegmentFixture {
     static let context = EventContext(tenantId: "acme", sourceId: "acme-web", receivedAt: receivedAt, clientIP: "203.0.113.7")
 
     static func normalize(_ json: String, _ endpoint: SegmentEndpoint, limits: EventLimits = .init()) throws -> SegmentBatch {
-        try SegmentNormalizer.normalize(body: JSONParser.parse(json), endpoint: endpoint, context: context, limits: limits)
+        try SegmentNormalizer.normalize(tape: JSONParser.tape(Array(json.utf8)), endpoint: endpoint, context: context, limits: limits)
     }
 
     static func date(_ text: String) -> Date? {

@@ -3,29 +3,23 @@ import FuzzDriver
 import Foundation
 
 /// `JSONParser.parse` on arbitrary bytes. Whatever parses must survive a round trip through the
-/// writer (`parse(value.jsonBytes()) == value`, and writing again gives the same bytes), and the
-/// measuring parse used for Segment batches must agree with the plain one.
+/// writer (`parse(value.jsonBytes()) == value`, and writing again gives the same bytes) and
+/// through BSON (`BSONWriter`, then `BSONReader`), and the tape's container lengths must be the
+/// bytes of that container as sent.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
-    let bytes = UnsafeRawBufferPointer(start: data, count: size)
+    let bytes = Array(UnsafeRawBufferPointer(start: data, count: size))
+    let input = UnsafeRawBufferPointer(start: data, count: size)
 
-    let plain: Result<JSONValue, JSONParseError> = Result { () throws(JSONParseError) in try JSONParser.parse(bytes) }
-    var lengths: [Int] = []
-    let measured: Result<JSONValue, JSONParseError> = Result { () throws(JSONParseError) in
-        try JSONParser.parse(bytes, measuringElementsOf: "batch", elementLengths: &lengths)
-    }
     // Shallow limits take the depth and number-length refusals on every input.
     _ = try? JSONParser.parse(bytes, limits: .init(maxDepth: 3, maxNumberLength: 8))
-
-    switch (plain, measured) {
-    case (.success(let a), .success(let b)):
-        guard a == b else { fail("plain and measuring parses differ", bytes) }
-        checkLengths(a, lengths, size: size, bytes)
-        roundTrip(a, bytes)
-    case (.failure, .failure):
-        break
-    default:
-        fail("plain and measuring parses disagree on success: \(plain) vs \(measured)", bytes)
+    guard let tape = try? JSONParser.tape(bytes) else { return 0 }
+    let value = tape.value(tape.root)
+    checkLengths(tape, tape.root, bytes, input)
+    roundTrip(value, input)
+    if case .object(let object) = value, object.firstUnstorableFieldName == nil {
+        let back = BSONReader.object(BSONWriter.document(object))
+        guard back == object else { fail("BSON round trip changed \(object) into \(back)", input) }
     }
     return 0
 }
@@ -46,15 +40,19 @@ private func roundTrip(_ value: JSONValue, _ input: UnsafeRawBufferPointer) {
     }
 }
 
-/// Each measured element is the bytes of one `batch` element as sent, so it parses on its own to
-/// that element. Only checked when the root is an object whose `batch` is an array.
-private func checkLengths(_ value: JSONValue, _ lengths: [Int], size: Int, _ input: UnsafeRawBufferPointer) {
-    guard case .object(let root) = value, case .array(let elements)? = root["batch"] else { return }
-    guard lengths.count == elements.count else {
-        fail("\(lengths.count) element lengths for \(elements.count) batch elements", input)
+/// Every container's recorded bytes, parsed on their own, give that container again.
+private func checkLengths(_ tape: JSONTape, _ index: JSONTape.Index, _ bytes: [UInt8], _ input: UnsafeRawBufferPointer) {
+    switch tape.kind(index) {
+    case .object:
+        for (_, value) in tape.members(index) { checkLengths(tape, value, bytes, input) }
+    case .array:
+        for element in tape.elements(index) { checkLengths(tape, element, bytes, input) }
+    default:
+        return
     }
-    guard lengths.allSatisfy({ $0 > 0 }), lengths.reduce(0, +) <= size else {
-        fail("implausible element lengths \(lengths) for \(size) bytes", input)
+    let range = tape.byteRange(index)
+    guard range.upperBound <= bytes.count, let alone = try? JSONParser.parse(Array(bytes[range])), alone == tape.value(index) else {
+        fail("container bytes \(range) do not parse to the container", input)
     }
 }
 

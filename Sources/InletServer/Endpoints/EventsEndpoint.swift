@@ -40,15 +40,9 @@ final class EventsEndpoint: Endpoint {
         guard EndpointSupport.isJSON(request.headers) else {
             return eventLoop.makeSucceededFuture(.error(.unsupportedMediaType("send the body as application/json")))
         }
-        let body: JSONValue
-        var eventSizes: [Int] = []
+        let body: JSONTape
         do {
-            if endpoint.eventType == nil {
-                body = try JSONParser.parse(request.body, measuringElementsOf: "batch", elementLengths: &eventSizes)
-            } else {
-                body = try JSONParser.parse(request.body)
-                eventSizes = [request.body.count]
-            }
+            body = try JSONParser.tape(request.body)
         } catch {
             return eventLoop.makeSucceededFuture(.error(.badRequest("invalid_json", error.message)))
         }
@@ -64,20 +58,20 @@ final class EventsEndpoint: Endpoint {
             guard source.region == self.region else {
                 return eventLoop.makeSucceededFuture(EndpointSupport.wrongRegion(tenant: source.tenantId, region: source.region))
             }
-            return self.accept(body: body, eventSizes: eventSizes, endpoint: endpoint, source: source, request: request, on: eventLoop)
+            return self.accept(body: body, endpoint: endpoint, source: source, request: request, on: eventLoop)
         }.recover { _ in
             // The key store could not answer: that is our outage, not the client's bad key.
             .error(.storageUnavailable())
         }
     }
 
-    private func accept(body: JSONValue, eventSizes: [Int], endpoint: SegmentEndpoint, source: SourceRoute, request: InletRequest,
+    private func accept(body: JSONTape, endpoint: SegmentEndpoint, source: SourceRoute, request: InletRequest,
                         on eventLoop: any EventLoop) -> EventLoopFuture<InletResponse> {
         let now = Date()
         let context = EventContext(tenantId: source.tenantId, sourceId: source.id, receivedAt: now, clientIP: request.remoteIP)
         let batch: SegmentBatch
         do {
-            batch = try SegmentNormalizer.normalize(body: body, endpoint: endpoint, context: context, eventSizes: eventSizes)
+            batch = try SegmentNormalizer.normalize(tape: body, endpoint: endpoint, context: context)
         } catch {
             return eventLoop.makeSucceededFuture(.error(error))
         }
@@ -109,7 +103,8 @@ final class EventsEndpoint: Endpoint {
         for event in batch.accepted {
             for (offset, write) in event.writes.enumerated() {
                 writes.append(write)
-                dependents.append(offset == 0
+                // The document is decoded from its BSON only when there are rules to match it against.
+                dependents.append(offset == 0 && !rules.isEmpty
                     ? TriggerOutbox.writes(for: event.document, documentId: event.messageId, rules: rules,
                                            tenantId: source.tenantId, sourceId: source.id, now: now)
                     : [])
@@ -128,13 +123,16 @@ final class EventsEndpoint: Endpoint {
     }
 
     /// The write key from HTTP Basic auth (user name), else `writeKey` in the body or its first event.
-    static func writeKey(_ headers: HTTPHeaders, _ body: JSONValue) -> String? {
+    static func writeKey(_ headers: HTTPHeaders, _ body: JSONTape) -> String? {
         if let authorization = headers.first(name: "authorization"), let key = WriteKey.fromBasicAuth(authorization) {
             return key
         }
-        if let key = body["writeKey"]?.stringValue, !key.isEmpty { return key }
-        if case .array(let events)? = body["batch"], let key = events.first?["writeKey"]?.stringValue, !key.isEmpty {
-            return key
+        guard body.kind(body.root) == .object else { return nil }
+        if let key = body.nonEmptyString(body.member(body.root, "writeKey")) { return key }
+        if let events = body.member(body.root, "batch"), let first = body.elements(events).first(where: { _ in true }),
+           body.kind(first) == .object
+        {
+            return body.nonEmptyString(body.member(first, "writeKey"))
         }
         return nil
     }

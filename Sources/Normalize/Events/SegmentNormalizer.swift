@@ -8,61 +8,51 @@ import InletModel
 /// a whole are thrown as `InletError`; problems with one event reject only that event, as
 /// Segment does, so one bad event does not cost a client its whole batch.
 public enum SegmentNormalizer {
-    /// `eventSizes` are the events' byte lengths as sent: the body's length for single-event
-    /// endpoints, `JSONParser.parse(_:measuringElementsOf: "batch", elementLengths:)`'s for
-    /// batches. Without them (or when their count does not match), each event is measured by
-    /// serialising it, which costs about as much as parsing it again.
+    /// Normalises a body parsed by `JSONParser.tape(_:limits:)`. Each event's size is its length
+    /// as sent, from the tape; its document is written to BSON straight from the tape.
     public static func normalize(
-        body: JSONValue, endpoint: SegmentEndpoint, context: EventContext, limits: EventLimits = .init(),
-        eventSizes: [Int]? = nil
+        tape: JSONTape, endpoint: SegmentEndpoint, context: EventContext, limits: EventLimits = .init()
     ) throws(InletError) -> SegmentBatch {
-        guard case .object(let root) = body else {
+        let root = tape.root
+        guard tape.kind(root) == .object else {
             throw .badRequest("invalid_body", "the body must be a JSON object")
         }
-        var batch = SegmentBatch(writeKey: root["writeKey"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 })
-        var scratch: [UInt8] = []
+        var batch = SegmentBatch(writeKey: tape.nonEmptyString(tape.member(root, "writeKey")))
 
         if let forcedType = endpoint.eventType {
             let shared = Shared(context: nil, sentAt: nil)
-            let size = eventSizes?.count == 1 ? eventSizes?.first : nil
-            append(
-                root, index: 0, type: forcedType, size: size, shared: shared, context: context, limits: limits,
-                scratch: &scratch, to: &batch)
+            append(root, index: 0, type: forcedType, tape: tape, shared: shared, context: context, limits: limits, to: &batch)
             return batch
         }
 
-        guard case .array(let events)? = root["batch"] else {
+        guard let events = tape.member(root, "batch"), tape.kind(events) == .array else {
             throw .badRequest("invalid_batch", "\"batch\" must be an array of events")
         }
-        guard events.count <= limits.maxBatchEvents else {
-            throw .tooLarge("a batch holds at most \(limits.maxBatchEvents) events, this one has \(events.count)")
+        guard tape.count(events) <= limits.maxBatchEvents else {
+            throw .tooLarge("a batch holds at most \(limits.maxBatchEvents) events, this one has \(tape.count(events))")
         }
-        let shared = try Shared(root)
-        let sizes = eventSizes?.count == events.count ? eventSizes : nil
-        batch.accepted.reserveCapacity(events.count)
-        for (index, element) in events.enumerated() {
-            guard case .object(let event) = element else {
+        let shared = try Shared(tape, root)
+        batch.accepted.reserveCapacity(tape.count(events))
+        for (index, event) in tape.elements(events).enumerated() {
+            guard tape.kind(event) == .object else {
                 batch.rejected.append(EventRejection(index: index, code: "invalid_event", message: "an event must be a JSON object"))
                 continue
             }
-            if batch.writeKey == nil, let key = event["writeKey"]?.stringValue, !key.isEmpty {
+            if batch.writeKey == nil, let key = tape.nonEmptyString(tape.member(event, "writeKey")) {
                 batch.writeKey = key
             }
-            append(
-                event, index: index, type: nil, size: sizes?[index], shared: shared, context: context, limits: limits,
-                scratch: &scratch, to: &batch)
+            append(event, index: index, type: nil, tape: tape, shared: shared, context: context, limits: limits, to: &batch)
         }
         return batch
     }
 
     static func append(
-        _ event: JSONObject, index: Int, type: SegmentEventType?, size: Int?, shared: Shared, context: EventContext,
-        limits: EventLimits, scratch: inout [UInt8], to batch: inout SegmentBatch
+        _ event: JSONTape.Index, index: Int, type: SegmentEventType?, tape: JSONTape, shared: Shared, context: EventContext,
+        limits: EventLimits, to batch: inout SegmentBatch
     ) {
         do throws(Rejection) {
             let normalized = try normalizeEvent(
-                event, index: index, forcedType: type, size: size, shared: shared, context: context, limits: limits,
-                scratch: &scratch)
+                event, index: index, forcedType: type, tape: tape, shared: shared, context: context, limits: limits)
             batch.accepted.append(normalized)
         } catch {
             batch.rejected.append(EventRejection(index: index, code: error.code, message: error.message))
@@ -71,33 +61,40 @@ public enum SegmentNormalizer {
 
     /// What a batch's envelope gives every event in it.
     struct Shared {
-        var context: JSONObject?
+        /// The batch's `context` object, if any.
+        var context: JSONTape.Index?
         var sentAt: Date?
 
-        init(context: JSONObject?, sentAt: Date?) {
+        init(context: JSONTape.Index?, sentAt: Date?) {
             self.context = context
             self.sentAt = sentAt
         }
 
         /// A malformed envelope is the whole request's fault, so it is a `400`, not per event.
-        init(_ root: JSONObject) throws(InletError) {
-            switch root["context"] {
-            case nil, .null?: context = nil
-            case .object(let object)?:
-                if let path = object.firstUnstorableFieldName {
-                    throw .badRequest("invalid_field_name", "field names must not be empty or contain NUL (at context.\(path))")
+        init(_ tape: JSONTape, _ root: JSONTape.Index) throws(InletError) {
+            context = nil
+            if let value = tape.member(root, "context") {
+                switch tape.kind(value) {
+                case .null: break
+                case .object:
+                    if let path = tape.firstUnstorableFieldName(value) {
+                        throw .badRequest("invalid_field_name", "field names must not be empty or contain NUL (at context.\(path))")
+                    }
+                    context = value
+                default: throw .badRequest("invalid_field", "the batch's \"context\" must be an object")
                 }
-                context = object
-            default: throw .badRequest("invalid_field", "the batch's \"context\" must be an object")
             }
-            switch root["sentAt"] {
-            case nil, .null?: sentAt = nil
-            case .string(let text)?:
-                guard let date = ISO8601Timestamp.parse(text) else {
-                    throw .badRequest("invalid_timestamp", "the batch's \"sentAt\" is not an ISO-8601 timestamp")
+            sentAt = nil
+            if let value = tape.member(root, "sentAt") {
+                switch tape.kind(value) {
+                case .null: break
+                case .string:
+                    guard let date = tape.withStringBytes(value, { ISO8601Timestamp.parse(utf8: $0) }) else {
+                        throw .badRequest("invalid_timestamp", "the batch's \"sentAt\" is not an ISO-8601 timestamp")
+                    }
+                    sentAt = date
+                default: throw .badRequest("invalid_timestamp", "the batch's \"sentAt\" must be an ISO-8601 string")
                 }
-                sentAt = date
-            default: throw .badRequest("invalid_timestamp", "the batch's \"sentAt\" must be an ISO-8601 string")
             }
         }
     }
@@ -114,50 +111,44 @@ public enum SegmentNormalizer {
     }
 
     static func normalizeEvent(
-        _ event: JSONObject, index: Int, forcedType: SegmentEventType?, size: Int?, shared: Shared, context: EventContext,
-        limits: EventLimits, scratch: inout [UInt8]
+        _ event: JSONTape.Index, index: Int, forcedType: SegmentEventType?, tape: JSONTape, shared: Shared,
+        context: EventContext, limits: EventLimits
     ) throws(Rejection) -> NormalizedEvent {
-        let eventBytes: Int
-        if let size {
-            eventBytes = size
-        } else {
-            scratch.removeAll(keepingCapacity: true)
-            event.writeJSON(into: &scratch)
-            eventBytes = scratch.count
-        }
+        let eventBytes = tape.byteLength(event)
         guard eventBytes <= limits.maxEventBytes else {
             throw Rejection("too_large", "the event is \(eventBytes) bytes, the limit is \(limits.maxEventBytes)")
         }
-        if let path = event.firstUnstorableFieldName {
+        if let path = tape.firstUnstorableFieldName(event) {
             throw Rejection("invalid_field_name", "field names must not be empty or contain NUL (at \(path))")
         }
+        let field = Fields(tape, event)
 
         let type: SegmentEventType
         if let forcedType {
             type = forcedType
         } else {
-            guard let raw = event["type"]?.stringValue, let parsed = SegmentEventType(rawValue: raw) else {
+            guard let raw = field.type, tape.kind(raw) == .string, let parsed = SegmentEventType(rawValue: tape.string(raw)) else {
                 throw Rejection("invalid_type", "\"type\" must be one of track, identify, page, screen, group, alias")
             }
             type = parsed
         }
 
-        let userId = try identifier(event, "userId")
-        let anonymousId = try identifier(event, "anonymousId")
-        var eventName: String?
+        let userId = try identifier(tape, field.userId, "userId")
+        let anonymousId = try identifier(tape, field.anonymousId, "anonymousId")
+        var eventName: JSONTape.Index?
         var groupId: String?
         var previousId: String?
         switch type {
         case .track:
-            guard let name = event["event"]?.stringValue, !name.isEmpty else {
+            guard let name = field.event, tape.kind(name) == .string, tape.stringByteCount(name) > 0 else {
                 throw Rejection("missing_event", "a track call needs a non-empty \"event\"")
             }
             eventName = name
         case .group:
-            groupId = try identifier(event, "groupId")
+            groupId = try identifier(tape, field.groupId, "groupId")
             guard groupId != nil else { throw Rejection("missing_field", "a group call needs a \"groupId\"") }
         case .alias:
-            previousId = try identifier(event, "previousId")
+            previousId = try identifier(tape, field.previousId, "previousId")
             guard previousId != nil else { throw Rejection("missing_field", "an alias call needs a \"previousId\"") }
             guard userId != nil else { throw Rejection("missing_id", "an alias call needs a \"userId\"") }
         case .identify, .page, .screen:
@@ -167,15 +158,15 @@ public enum SegmentNormalizer {
             throw Rejection("missing_id", "the event needs a \"userId\" or an \"anonymousId\"")
         }
 
-        let name = try optionalString(event, "name")
-        let category = try optionalString(event, "category")
-        let properties = try optionalObject(event, "properties")
-        let traits = try optionalObject(event, "traits")
-        let integrations = try optionalObject(event, "integrations")
-        let ownContext = try optionalObject(event, "context")
+        let name = try optional(tape, field.name, .string, "name")
+        let category = try optional(tape, field.category, .string, "category")
+        let properties = try optional(tape, field.properties, .object, "properties")
+        let traits = try optional(tape, field.traits, .object, "traits")
+        let integrations = try optional(tape, field.integrations, .object, "integrations")
+        let ownContext = try optional(tape, field.context, .object, "context")
 
         let messageId: String
-        if let given = try identifier(event, "messageId") {
+        if let given = try identifier(tape, field.messageId, "messageId") {
             guard given.utf8.count <= limits.maxMessageIdBytes else {
                 throw Rejection("invalid_field", "\"messageId\" is longer than \(limits.maxMessageIdBytes) bytes")
             }
@@ -185,9 +176,9 @@ public enum SegmentNormalizer {
         }
 
         let receivedAt = context.receivedAt
-        var originalTimestamp = try timestamp(event, "timestamp")
-        if originalTimestamp == nil { originalTimestamp = try timestamp(event, "originalTimestamp") }
-        var sentAt = try timestamp(event, "sentAt")
+        var originalTimestamp = try timestamp(tape, field.timestamp, "timestamp")
+        if originalTimestamp == nil { originalTimestamp = try timestamp(tape, field.originalTimestamp, "originalTimestamp") }
+        var sentAt = try timestamp(tape, field.sentAt, "sentAt")
         if sentAt == nil { sentAt = shared.sentAt }
         let correctedTimestamp: Date
         if let originalTimestamp, let sentAt {
@@ -196,53 +187,150 @@ public enum SegmentNormalizer {
             correctedTimestamp = originalTimestamp ?? receivedAt
         }
 
-        var mergedContext = shared.context ?? JSONObject()
-        if let ownContext {
-            if mergedContext.isEmpty {
-                mergedContext = ownContext
-            } else {
-                for (key, value) in ownContext { mergedContext[key] = value }
-            }
+        var document = BSONWriter(capacity: eventBytes + 192)
+        let start = document.beginDocument()
+        document.append("tenantId", string: context.tenantId)
+        document.append("sourceId", string: context.sourceId)
+        document.append("messageId", string: messageId)
+        document.append("type", string: type.rawValue)
+        if let eventName { document.append("event", tape: tape, eventName) }
+        if let name { document.append("name", tape: tape, name) }
+        if let category { document.append("category", tape: tape, category) }
+        if let userId { document.append("userId", string: userId) }
+        if let anonymousId { document.append("anonymousId", string: anonymousId) }
+        if let groupId { document.append("groupId", string: groupId) }
+        if let previousId { document.append("previousId", string: previousId) }
+        if let properties { document.append("properties", tape: tape, properties) }
+        if let traits { document.append("traits", tape: tape, traits) }
+        appendContext(shared: shared.context, own: ownContext, clientIP: context.clientIP, tape: tape, to: &document)
+        if let integrations { document.append("integrations", tape: tape, integrations) }
+        document.append("timestamp", date: correctedTimestamp)
+        if let originalTimestamp { document.append("originalTimestamp", date: originalTimestamp) }
+        if let sentAt { document.append("sentAt", date: sentAt) }
+        document.append("receivedAt", date: receivedAt)
+        for (key, value) in tape.members(event) where tape.withStringBytes(key, { isKeptExtra($0) }) {
+            document.appendMember(tape: tape, key: key, value: value)
         }
-        if let clientIP = context.clientIP, mergedContext["ip"] == nil || mergedContext["ip"] == .null {
-            mergedContext["ip"] = .string(clientIP)
-        }
+        document.endDocument(start)
 
-        var document = JSONObject()
-        document.appendUnchecked("tenantId", .string(context.tenantId))
-        document.appendUnchecked("sourceId", .string(context.sourceId))
-        document.appendUnchecked("messageId", .string(messageId))
-        document.appendUnchecked("type", .string(type.rawValue))
-        if let eventName { document.appendUnchecked("event", .string(eventName)) }
-        if let name { document.appendUnchecked("name", .string(name)) }
-        if let category { document.appendUnchecked("category", .string(category)) }
-        if let userId { document.appendUnchecked("userId", .string(userId)) }
-        if let anonymousId { document.appendUnchecked("anonymousId", .string(anonymousId)) }
-        if let groupId { document.appendUnchecked("groupId", .string(groupId)) }
-        if let previousId { document.appendUnchecked("previousId", .string(previousId)) }
-        if let properties { document.appendUnchecked("properties", .object(properties)) }
-        if let traits { document.appendUnchecked("traits", .object(traits)) }
-        if !mergedContext.isEmpty { document.appendUnchecked("context", .object(mergedContext)) }
-        if let integrations { document.appendUnchecked("integrations", .object(integrations)) }
-        document.appendUnchecked("timestamp", .date(correctedTimestamp))
-        if let originalTimestamp { document.appendUnchecked("originalTimestamp", .date(originalTimestamp)) }
-        if let sentAt { document.appendUnchecked("sentAt", .date(sentAt)) }
-        document.appendUnchecked("receivedAt", .date(receivedAt))
-        for (key, value) in event where isKeptExtra(key) {
-            document.appendUnchecked(key, value)
-        }
-
-        var writes = [StoreWrite.insert(Collections.events, document)]
+        var writes = [StoreWrite.insert(Collections.events, bson: document.bytes)]
         if type == .identify, let userId, let traits {
             writes += UserProfileWrites.make(
-                tenantId: context.tenantId, sourceId: context.sourceId, userId: userId, traits: traits, seenAt: receivedAt)
+                tenantId: context.tenantId, sourceId: context.sourceId, userId: userId, traits: tape.object(traits),
+                seenAt: receivedAt)
         }
-        return NormalizedEvent(index: index, messageId: messageId, document: document, writes: writes)
+        return NormalizedEvent(index: index, messageId: messageId, bson: document.bytes, writes: writes)
+    }
+
+    /// `context`: the batch's, with the event's own members over it (a member the batch also has
+    /// keeps the batch's position), and `ip` from the connection when neither gives one (or it is
+    /// `null`). Omitted when empty.
+    static func appendContext(
+        shared: JSONTape.Index?, own: JSONTape.Index?, clientIP: String?, tape: JSONTape, to document: inout BSONWriter
+    ) {
+        let sharedCount = shared.map { tape.count($0) } ?? 0
+        let ownCount = own.map { tape.count($0) } ?? 0
+        guard sharedCount + ownCount > 0 || clientIP != nil else { return }
+        var hasIP = false
+        /// Writes one member, or the client's address in place of an `ip` that is `null`.
+        func write(_ key: JSONTape.Index, _ value: JSONTape.Index, into context: inout BSONWriter) {
+            if tape.string(key, equals: "ip") {
+                hasIP = true
+                if tape.kind(value) == .null, let clientIP {
+                    context.append("ip", string: clientIP)
+                    return
+                }
+            }
+            context.appendMember(tape: tape, key: key, value: value)
+        }
+        let start = document.beginDocument("context")
+        let merge = ContextMerge(tape: tape, shared: shared, own: own)
+        if let shared {
+            for (key, value) in tape.members(shared) { write(key, merge.ownValue(key) ?? value, into: &document) }
+        }
+        if let own {
+            for (key, value) in tape.members(own) where !merge.sharedHas(key) { write(key, value, into: &document) }
+        }
+        if !hasIP, let clientIP { document.append("ip", string: clientIP) }
+        document.endDocument(start)
+    }
+
+    /// Which keys the batch's and the event's contexts have in common. Small contexts are
+    /// compared pairwise; large ones through hashing, so a batch cannot make merging quadratic.
+    struct ContextMerge {
+        let tape: JSONTape
+        let shared: JSONTape.Index?
+        let own: JSONTape.Index?
+        var ownByKey: [String: JSONTape.Index] = [:]
+        var sharedKeys: Set<String> = []
+        let hashed: Bool
+
+        init(tape: JSONTape, shared: JSONTape.Index?, own: JSONTape.Index?) {
+            self.tape = tape
+            self.shared = shared
+            self.own = own
+            let sharedCount = shared.map { tape.count($0) } ?? 0
+            let ownCount = own.map { tape.count($0) } ?? 0
+            hashed = sharedCount * ownCount > 256
+            if hashed, let shared, let own {
+                for (key, value) in tape.members(own) { ownByKey[tape.string(key)] = value }
+                for (key, _) in tape.members(shared) { sharedKeys.insert(tape.string(key)) }
+            }
+        }
+
+        /// The event's value for batch-context key node `key`, if the event has one.
+        func ownValue(_ key: JSONTape.Index) -> JSONTape.Index? {
+            guard let own else { return nil }
+            if hashed { return ownByKey[tape.string(key)] }
+            return tape.members(own).first { tape.stringsEqual($0.key, key) }?.value
+        }
+
+        /// Whether the batch's context has event-context key node `key`.
+        func sharedHas(_ key: JSONTape.Index) -> Bool {
+            guard let shared else { return false }
+            if hashed { return sharedKeys.contains(tape.string(key)) }
+            return tape.members(shared).contains { tape.stringsEqual($0.key, key) }
+        }
+    }
+
+    /// The members the normaliser reads, found in one pass over the event.
+    struct Fields {
+        var type, userId, anonymousId, event, groupId, previousId, name, category: JSONTape.Index?
+        var properties, traits, integrations, context, messageId, timestamp, originalTimestamp, sentAt: JSONTape.Index?
+
+        init(_ tape: JSONTape, _ object: JSONTape.Index) {
+            for (key, value) in tape.members(object) {
+                switch tape.stringByteCount(key) {
+                case 4:
+                    if tape.string(key, equals: "type") { type = value } else if tape.string(key, equals: "name") { name = value }
+                case 5:
+                    if tape.string(key, equals: "event") { event = value }
+                case 6:
+                    if tape.string(key, equals: "userId") { userId = value } else if tape.string(key, equals: "traits") { traits = value } else if tape.string(key, equals: "sentAt") { sentAt = value }
+                case 7:
+                    if tape.string(key, equals: "groupId") { groupId = value } else if tape.string(key, equals: "context") { context = value }
+                case 8:
+                    if tape.string(key, equals: "category") { category = value }
+                case 9:
+                    if tape.string(key, equals: "messageId") { messageId = value } else if tape.string(key, equals: "timestamp") { timestamp = value }
+                case 10:
+                    if tape.string(key, equals: "previousId") { previousId = value } else if tape.string(key, equals: "properties") { properties = value }
+                case 11:
+                    if tape.string(key, equals: "anonymousId") { anonymousId = value }
+                case 12:
+                    if tape.string(key, equals: "integrations") { integrations = value }
+                case 17:
+                    if tape.string(key, equals: "originalTimestamp") { originalTimestamp = value }
+                default:
+                    break
+                }
+            }
+        }
     }
 
     /// Fields the normaliser writes itself, or that must never come from a client: `writeKey`
     /// is a credential, `_id` would let a client pick the stored document's identity.
-    static let reservedKeys: Set<String> = [
+    static let reservedKeys: [StaticString] = [
         "tenantId", "sourceId", "messageId", "type", "event", "name", "category", "userId", "anonymousId",
         "groupId", "previousId", "properties", "traits", "context", "integrations", "timestamp",
         "originalTimestamp", "sentAt", "receivedAt", "writeKey", "_id",
@@ -250,22 +338,27 @@ public enum SegmentNormalizer {
 
     /// Other top-level fields (`_metadata`, `channel`, `version`, ...) are kept as sent, unless
     /// MongoDB would read their name as an operator or a path.
-    static func isKeptExtra(_ key: String) -> Bool {
-        guard !key.isEmpty, !reservedKeys.contains(key) else { return false }
-        return !key.utf8.contains { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "$") || $0 == 0 }
+    static func isKeptExtra(_ key: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard !key.isEmpty else { return false }
+        for reserved in reservedKeys where reserved.utf8CodeUnitCount == key.count {
+            if key.elementsEqual(UnsafeBufferPointer(start: reserved.utf8Start, count: reserved.utf8CodeUnitCount)) { return false }
+        }
+        return !key.contains { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "$") || $0 == 0 }
     }
 
     /// An id field: a non-empty string, or a number turned into its decimal text as Segment
     /// does. `nil` when absent, `null` or empty.
-    static func identifier(_ event: JSONObject, _ key: String) throws(Rejection) -> String? {
-        switch event[key] {
-        case nil, .null?:
+    static func identifier(_ tape: JSONTape, _ index: JSONTape.Index?, _ key: String) throws(Rejection) -> String? {
+        guard let index else { return nil }
+        switch tape.kind(index) {
+        case .null:
             return nil
-        case .string(let text)?:
-            return text.isEmpty ? nil : text
-        case .int(let number)?:
-            return String(number)
-        case .double(let number)?:
+        case .string:
+            return tape.stringByteCount(index) == 0 ? nil : tape.string(index)
+        case .int:
+            return String(tape.int(index))
+        case .double:
+            let number = tape.double(index)
             if number.rounded() == number, abs(number) < 9_007_199_254_740_992 { return String(Int64(number)) }
             return number.description
         default:
@@ -273,28 +366,22 @@ public enum SegmentNormalizer {
         }
     }
 
-    static func optionalString(_ event: JSONObject, _ key: String) throws(Rejection) -> String? {
-        switch event[key] {
-        case nil, .null?: return nil
-        case .string(let text)?: return text
-        default: throw Rejection("invalid_field", "\"\(key)\" must be a string")
+    /// A field that must be of `kind` when present; `nil` when absent or `null`.
+    static func optional(_ tape: JSONTape, _ index: JSONTape.Index?, _ kind: JSONTape.Kind, _ key: String) throws(Rejection) -> JSONTape.Index? {
+        guard let index, tape.kind(index) != .null else { return nil }
+        guard tape.kind(index) == kind else {
+            throw Rejection("invalid_field", "\"\(key)\" must be \(kind == .object ? "an object" : "a string")")
         }
+        return index
     }
 
-    static func optionalObject(_ event: JSONObject, _ key: String) throws(Rejection) -> JSONObject? {
-        switch event[key] {
-        case nil, .null?: return nil
-        case .object(let object)?: return object
-        default: throw Rejection("invalid_field", "\"\(key)\" must be an object")
-        }
-    }
-
-    static func timestamp(_ event: JSONObject, _ key: String) throws(Rejection) -> Date? {
-        switch event[key] {
-        case nil, .null?:
+    static func timestamp(_ tape: JSONTape, _ index: JSONTape.Index?, _ key: String) throws(Rejection) -> Date? {
+        guard let index else { return nil }
+        switch tape.kind(index) {
+        case .null:
             return nil
-        case .string(let text)?:
-            guard let date = ISO8601Timestamp.parse(text) else {
+        case .string:
+            guard let date = tape.withStringBytes(index, { ISO8601Timestamp.parse(utf8: $0) }) else {
                 throw Rejection("invalid_timestamp", "\"\(key)\" is not an ISO-8601 timestamp")
             }
             return date

@@ -1,0 +1,58 @@
+/// Copies values from a `JSONTape` into BSON without building `JSONValue`s on the way.
+extension BSONWriter {
+    /// Value `index` of `tape` under `key`.
+    public mutating func append(_ key: String, tape: JSONTape, _ index: JSONTape.Index) {
+        appendKey(Self.type(of: tape.kind(index)), key)
+        appendPayload(tape: tape, index)
+    }
+
+    /// An object member as it was sent: key node `key`, value node `value`.
+    public mutating func appendMember(tape: JSONTape, key: JSONTape.Index, value: JSONTape.Index) {
+        let type = Self.type(of: tape.kind(value))
+        tape.withStringBytes(key) { appendKey(type, $0) }
+        appendPayload(tape: tape, value)
+    }
+
+    /// Object `index` of `tape` as an embedded document's body (after its key).
+    mutating func appendDocument(tape: JSONTape, _ index: JSONTape.Index) {
+        let start = beginDocument()
+        for (key, value) in tape.members(index) { appendMember(tape: tape, key: key, value: value) }
+        endDocument(start)
+    }
+
+    static func type(of kind: JSONTape.Kind) -> ElementType {
+        switch kind {
+        case .null: return .null
+        case .bool: return .bool
+        case .int: return .int64
+        case .double: return .double
+        case .string: return .string
+        case .object: return .document
+        case .array: return .array
+        }
+    }
+
+    mutating func appendPayload(tape: JSONTape, _ index: JSONTape.Index) {
+        switch tape.kind(index) {
+        case .null:
+            break
+        case .bool:
+            bytes.append(tape.bool(index) ? 1 : 0)
+        case .int:
+            appendUInt64(UInt64(bitPattern: tape.int(index)))
+        case .double:
+            appendUInt64(tape.double(index).bitPattern)
+        case .string:
+            tape.withStringBytes(index) { appendStringValue($0) }
+        case .object:
+            appendDocument(tape: tape, index)
+        case .array:
+            let start = beginDocument()
+            for (position, element) in tape.elements(index).enumerated() {
+                appendKey(Self.type(of: tape.kind(element)), index: position)
+                appendPayload(tape: tape, element)
+            }
+            endDocument(start)
+        }
+    }
+}

@@ -1,0 +1,223 @@
+import Foundation
+
+/// A parsed JSON document as one flat array of nodes over the bytes it was parsed from.
+///
+/// The event path reads a body once and writes BSON from it; a tree of `JSONValue`s (a heap
+/// object per string, two arrays per object, all released again) cost more than the parsing.
+/// Here a string is a byte range of the input (or of `decoded`, when it had escapes), a number
+/// is its value, and a container records how far it reaches, so lookups and copies walk an
+/// array without allocating. `JSONParser.tape(_:limits:)` makes one, with the parser's checks.
+///
+/// Layout: a container's node comes first, then its children in order; an object's children
+/// alternate key (a string node) and value. `next(after:)` skips a whole value.
+public struct JSONTape: Sendable {
+    public typealias Index = Int
+
+    public enum Kind: UInt8, Sendable {
+        case null, bool, int, double, string, object, array
+    }
+
+    struct Node {
+        var kind: Kind
+        /// `bool`: the value; `string`: the bytes are in `decoded` (the string had escapes).
+        var flag: Bool = false
+        /// Containers: the number of members or elements.
+        var count: UInt32 = 0
+        /// Containers: the index of the first node after the container's last descendant.
+        var next: UInt32 = 0
+        /// `string`: where its bytes start; containers: the offset of the opening bracket.
+        var start: UInt32 = 0
+        /// `string`: its length in bytes; containers: their length as sent, brackets included.
+        var length: UInt32 = 0
+        /// `int` and `double`: the bit pattern of the value.
+        var payload: UInt64 = 0
+    }
+
+    /// The bytes parsed; string nodes without escapes point into them.
+    public let input: [UInt8]
+    var nodes: [Node] = []
+    /// The decoded bytes of strings that had escapes.
+    var decoded: [UInt8] = []
+
+    init(input: [UInt8]) {
+        self.input = input
+    }
+
+    /// The document's top-level value.
+    public var root: Index { 0 }
+
+    public func kind(_ index: Index) -> Kind { nodes[index].kind }
+
+    /// The index of the node after `index`'s value (its descendants included).
+    public func next(after index: Index) -> Index {
+        let node = nodes[index]
+        switch node.kind {
+        case .object, .array: return Int(node.next)
+        default: return index + 1
+        }
+    }
+
+    /// Members of an object or elements of an array.
+    public func count(_ index: Index) -> Int { Int(nodes[index].count) }
+
+    /// A container's length in bytes as sent (for per-event size limits).
+    public func byteLength(_ index: Index) -> Int { Int(nodes[index].length) }
+
+    /// Where a container's bytes are in `input`, brackets included.
+    public func byteRange(_ index: Index) -> Range<Int> {
+        Int(nodes[index].start)..<Int(nodes[index].start + nodes[index].length)
+    }
+
+    public func bool(_ index: Index) -> Bool { nodes[index].flag }
+    public func int(_ index: Index) -> Int64 { Int64(bitPattern: nodes[index].payload) }
+    public func double(_ index: Index) -> Double { Double(bitPattern: nodes[index].payload) }
+
+    /// Runs `body` over a string node's bytes (decoded, UTF-8, without quotes).
+    public func withStringBytes<Result>(_ index: Index, _ body: (UnsafeBufferPointer<UInt8>) throws -> Result) rethrows -> Result {
+        let node = nodes[index]
+        let source = node.flag ? decoded : input
+        return try source.withUnsafeBufferPointer { buffer in
+            try body(UnsafeBufferPointer(rebasing: buffer[Int(node.start)..<Int(node.start + node.length)]))
+        }
+    }
+
+    public func string(_ index: Index) -> String {
+        withStringBytes(index) { String(decoding: $0, as: UTF8.self) }
+    }
+
+    public func stringByteCount(_ index: Index) -> Int { Int(nodes[index].length) }
+
+    /// The string at `index` when there is one and it is not empty.
+    public func nonEmptyString(_ index: Index?) -> String? {
+        guard let index, kind(index) == .string, stringByteCount(index) > 0 else { return nil }
+        return string(index)
+    }
+
+    /// Whether string node `index` holds exactly `text`.
+    public func string(_ index: Index, equals text: StaticString) -> Bool {
+        guard nodes[index].length == text.utf8CodeUnitCount else { return false }
+        return withStringBytes(index) { bytes in
+            bytes.elementsEqual(UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+        }
+    }
+
+    /// Whether string nodes `a` and `b` hold the same bytes.
+    public func stringsEqual(_ a: Index, _ b: Index) -> Bool {
+        guard nodes[a].length == nodes[b].length else { return false }
+        return withStringBytes(a) { first in withStringBytes(b) { second in first.elementsEqual(second) } }
+    }
+
+    /// The members of object `index` as (key node, value node) pairs, in the order sent.
+    public func members(_ index: Index) -> Members { Members(tape: self, object: index) }
+
+    /// The elements of array `index`, in order.
+    public func elements(_ index: Index) -> Elements { Elements(tape: self, array: index) }
+
+    /// The value of member `key` of object `index`, or `nil`.
+    public func member(_ index: Index, _ key: StaticString) -> Index? {
+        for (name, value) in members(index) where string(name, equals: key) { return value }
+        return nil
+    }
+
+    /// The value of member `key` (any string) of object `index`, or `nil`.
+    public func member(_ index: Index, named key: String) -> Index? {
+        var key = key
+        return key.withUTF8 { wanted in
+            for (name, value) in members(index) where withStringBytes(name, { $0.elementsEqual(wanted) }) { return value }
+            return nil
+        }
+    }
+
+    public struct Members: Sequence, IteratorProtocol {
+        var children: Children
+
+        init(tape: JSONTape, object: Index) {
+            children = Children(tape: tape, container: object, kind: .object)
+        }
+
+        public mutating func next() -> (key: Index, value: Index)? {
+            children.next().map { ($0, $0 + 1) }
+        }
+    }
+
+    public struct Elements: Sequence, IteratorProtocol {
+        var children: Children
+
+        init(tape: JSONTape, array: Index) {
+            children = Children(tape: tape, container: array, kind: .array)
+        }
+
+        public mutating func next() -> Index? { children.next() }
+    }
+
+    /// Steps over a container's children: each element, or each member's key (its value follows).
+    struct Children {
+        let tape: JSONTape
+        var position: Index
+        var remaining: Int
+        /// 1 for objects: a member is its key node and then its value.
+        let valueOffset: Int
+
+        init(tape: JSONTape, container: Index, kind: Kind) {
+            self.tape = tape
+            position = container + 1
+            remaining = tape.kind(container) == kind ? tape.count(container) : 0
+            valueOffset = kind == .object ? 1 : 0
+        }
+
+        mutating func next() -> Index? {
+            guard remaining > 0 else { return nil }
+            remaining -= 1
+            let child = position
+            position = tape.next(after: child + valueOffset)
+            return child
+        }
+    }
+}
+
+extension JSONTape {
+    /// The value at `index` as a `JSONValue` tree, for code that wants one (rare paths, tests).
+    public func value(_ index: Index) -> JSONValue {
+        switch kind(index) {
+        case .null: return .null
+        case .bool: return .bool(bool(index))
+        case .int: return .int(int(index))
+        case .double: return .double(double(index))
+        case .string: return .string(string(index))
+        case .object: return .object(object(index))
+        case .array: return .array(elements(index).map { value($0) })
+        }
+    }
+
+    /// Object `index` as a `JSONObject`.
+    public func object(_ index: Index) -> JSONObject {
+        var object = JSONObject()
+        object.reserveCapacity(count(index))
+        for (key, value) in members(index) { object.appendUnchecked(string(key), self.value(value)) }
+        return object
+    }
+}
+
+extension JSONTape {
+    /// The path of the first field name MongoDB cannot store (empty, or containing NUL) within
+    /// value `index`, as `JSONObject.firstUnstorableFieldName` spells it; `nil` when all are fine.
+    public func firstUnstorableFieldName(_ index: Index) -> String? {
+        switch kind(index) {
+        case .object:
+            for (key, value) in members(index) {
+                if withStringBytes(key, { $0.isEmpty || $0.contains(0) }) {
+                    return "\"\(string(key).replacingOccurrences(of: "\u{0}", with: "\\u0000"))\""
+                }
+                if let inner = firstUnstorableFieldName(value) { return string(key) + "." + inner }
+            }
+            return nil
+        case .array:
+            for (position, element) in elements(index).enumerated() {
+                if let inner = firstUnstorableFieldName(element) { return "\(position)." + inner }
+            }
+            return nil
+        default:
+            return nil
+        }
+    }
+}
