@@ -71,13 +71,21 @@ extension MongoStore {
     /// in one task per loop: their responses are then written in one go and share a flush,
     /// instead of costing a wake-up and a socket write each.
     private func answer(_ results: [(GroupCommitStateMachine.Pending, StoreOutcome)]) {
+        // Counted before anyone is answered (so an answered client sees itself counted), and
+        // once per flush rather than once per write.
+        var (stored, duplicate, failed) = (0, 0, 0)
+        for (_, outcome) in results {
+            switch outcome {
+            case .stored: stored += 1
+            case .duplicate: duplicate += 1
+            case .failed: failed += 1
+            }
+        }
+        if stored > 0 { metrics.stored.increment(by: stored) }
+        if duplicate > 0 { metrics.duplicate.increment(by: duplicate) }
+        if failed > 0 { metrics.failed.increment(by: failed) }
         var byLoop: [ObjectIdentifier: (loop: any EventLoop, answers: [@Sendable () -> Void])] = [:]
         for (write, outcome) in results {
-            switch outcome {
-            case .stored: metrics.stored.increment()
-            case .duplicate: metrics.duplicate.increment()
-            case .failed: metrics.failed.increment()
-            }
             guard let answer = write.submission.record(write.index, outcome) else { continue }
             guard let loop = write.submission.eventLoop else {
                 answer()

@@ -49,53 +49,61 @@ final class EventsEndpoint: Endpoint {
         guard let writeKey = Self.writeKey(request.headers, body) else {
             return eventLoop.makeSucceededFuture(.error(.unauthorized("missing write key")))
         }
-        return keys.lookup(writeKey, on: eventLoop).flatMap { record -> EventLoopFuture<InletResponse> in
+        // One promise answered from callbacks rather than a chain of futures: this runs for every
+        // request, and each future of a chain is an allocation and a release of its own.
+        let answered = eventLoop.makePromise(of: InletResponse.self)
+        keys.lookup(writeKey, on: eventLoop).whenComplete { result in
+            guard case .success(let record) = result else {
+                // The key store could not answer: that is our outage, not the client's bad key.
+                return answered.succeed(.error(.storageUnavailable()))
+            }
             guard let record, !record.isRevoked,
                   let source = self.routes.source(id: record.sourceId), source.kind == .events
             else {
-                return eventLoop.makeSucceededFuture(.error(.unauthorized("unknown write key")))
+                return answered.succeed(.error(.unauthorized("unknown write key")))
             }
             guard source.region == self.region else {
-                return eventLoop.makeSucceededFuture(EndpointSupport.wrongRegion(tenant: source.tenantId, region: source.region))
+                return answered.succeed(EndpointSupport.wrongRegion(tenant: source.tenantId, region: source.region))
             }
-            return self.accept(body: body, endpoint: endpoint, source: source, request: request, on: eventLoop)
-        }.recover { _ in
-            // The key store could not answer: that is our outage, not the client's bad key.
-            .error(.storageUnavailable())
+            self.accept(body: body, endpoint: endpoint, source: source, request: request, on: eventLoop, answering: answered)
         }
+        return answered.futureResult
     }
 
     private func accept(body: JSONTape, endpoint: SegmentEndpoint, source: SourceRoute, request: InletRequest,
-                        on eventLoop: any EventLoop) -> EventLoopFuture<InletResponse> {
+                        on eventLoop: any EventLoop, answering answered: EventLoopPromise<InletResponse>) {
         let now = Date()
         let context = EventContext(tenantId: source.tenantId, sourceId: source.id, receivedAt: now, clientIP: request.remoteIP)
         let batch: SegmentBatch
         do {
             batch = try SegmentNormalizer.normalize(tape: body, endpoint: endpoint, context: context)
         } catch {
-            return eventLoop.makeSucceededFuture(.error(error))
+            return answered.succeed(.error(error))
         }
         guard !batch.accepted.isEmpty else {
-            return eventLoop.makeSucceededFuture(Self.answer(status: .badRequest, accepted: 0, rejected: batch.rejected, headers: []))
+            return answered.succeed(Self.answer(status: .badRequest, accepted: 0, rejected: batch.rejected, headers: []))
         }
         let cost = batch.accepted.count + batch.rejected.count
-        return limiter.check(tenantId: source.tenantId, sourceId: source.id, policy: source.rateLimit ?? SourceRoute.defaultEventsRateLimit,
-                             cost: cost, on: eventLoop)
-            .flatMap { decision in
+        limiter.check(tenantId: source.tenantId, sourceId: source.id, policy: source.rateLimit ?? SourceRoute.defaultEventsRateLimit,
+                      cost: cost, on: eventLoop)
+            .whenComplete { result in
+                // `check` answers Redis outages with its fallback policy and never fails.
+                guard case .success(let decision) = result else { return answered.succeed(.error(.storageUnavailable())) }
                 if let refusal = EndpointSupport.refusal(decision) {
-                    return eventLoop.makeSucceededFuture(refusal)
+                    return answered.succeed(refusal)
                 }
                 let headers = EndpointSupport.rateLimitHeaders(decision)
-                return self.store(batch, source: source, now: now, on: eventLoop).map { durable in
-                    guard durable else { return .error(.storageUnavailable(), headers: headers) }
-                    return Self.answer(status: .ok, accepted: batch.accepted.count, rejected: batch.rejected, headers: headers)
+                self.store(batch, source: source, now: now, on: eventLoop) { durable in
+                    guard durable else { return answered.succeed(.error(.storageUnavailable(), headers: headers)) }
+                    answered.succeed(Self.answer(status: .ok, accepted: batch.accepted.count, rejected: batch.rejected, headers: headers))
                 }
             }
     }
 
     /// Submits every event with its profile writes, and its triggers as dependents of the event's
-    /// own insert; `true` only when all of them are durable.
-    private func store(_ batch: SegmentBatch, source: SourceRoute, now: Date, on eventLoop: any EventLoop) -> EventLoopFuture<Bool> {
+    /// own insert; `durable` is called with `true` only when all of them are durable.
+    private func store(_ batch: SegmentBatch, source: SourceRoute, now: Date, on eventLoop: any EventLoop,
+                       durable: @escaping @Sendable (Bool) -> Void) {
         let rules = routes.triggers(tenantId: source.tenantId, appliesTo: .events)
         var writes: [StoreWrite] = []
         var dependents: [[StoreWrite]] = []
@@ -104,7 +112,8 @@ final class EventsEndpoint: Endpoint {
             for (offset, write) in event.writes.enumerated() {
                 writes.append(write)
                 // The document is decoded from its BSON only when there are rules to match it against.
-                dependents.append(offset == 0 && !rules.isEmpty
+                guard !rules.isEmpty else { continue }
+                dependents.append(offset == 0
                     ? TriggerOutbox.writes(for: event.document, documentId: event.messageId, rules: rules,
                                            tenantId: source.tenantId, sourceId: source.id, now: now)
                     : [])
@@ -112,13 +121,13 @@ final class EventsEndpoint: Endpoint {
         }
         let hasTriggers = dependents.contains { !$0.isEmpty }
         let outcomes = hasTriggers ? store.submit(writes, then: dependents, on: eventLoop) : store.submit(writes, on: eventLoop)
-        return outcomes.map { outcomes in
+        outcomes.whenComplete { result in
+            guard case .success(let outcomes) = result else { return durable(false) }
             if hasTriggers { self.triggersStored() }
-            let failed = outcomes.filter { !$0.isDurable }
-            if let first = failed.first {
-                self.logger.warning("events not stored", metadata: ["failed": "\(failed.count)", "reason": "\(first)"])
-            }
-            return failed.isEmpty
+            guard let failure = outcomes.first(where: { !$0.isDurable }) else { return durable(true) }
+            let failed = outcomes.count { !$0.isDurable }
+            self.logger.warning("events not stored", metadata: ["failed": "\(failed)", "reason": "\(failure)"])
+            durable(false)
         }
     }
 
