@@ -53,6 +53,21 @@ struct EventsAPITests {
         #expect(Set(attributes.compactMap { $0["name"]?.stringValue }) == ["email", "age"])
     }
 
+    @Test("the endpoint is the path's last segment, a trailing slash or a query string ignored")
+    func endpointFromPath() async throws {
+        let inlet = try await TestInlet.start()
+        defer { Task { await inlet.stop() } }
+        let key = try await inlet.createKey()
+        for (path, id) in [("/v1/track/", "m-slash"), ("/v1/track?x=1", "m-query")] {
+            let response = try await inlet.sendJSON(path, #"{"userId":"u1","event":"E","messageId":"\#(id)"}"#, key: key)
+            #expect(response.status == .ok, "\(path): \(response.body)")
+        }
+        #expect(try await inlet.sendJSON("/v1/trackx", #"{"userId":"u1","event":"E"}"#, key: key).status == .notFound)
+        let events = try await inlet.documents("events")
+        #expect(Set(events.compactMap { $0["messageId"]?.stringValue }) == ["m-slash", "m-query"])
+        #expect(events.allSatisfy { $0["type"] == "track" })
+    }
+
     @Test("property and trait names with dots or a leading $ are stored as sent, not refused")
     func dottedAndDollarNames() async throws {
         let inlet = try await TestInlet.start()
