@@ -27,10 +27,10 @@ public enum JSONParser {
         // Node offsets are 32-bit; request bodies are limited far below that.
         guard bytes.count < Int(UInt32.max) else { throw .syntax("document too large", at: 0) }
         let result: Result<JSONTape, JSONParseError> = bytes.withUnsafeBufferPointer { buffer in
-            var reader = Reader(bytes: buffer, tape: JSONTape(input: bytes), limits: limits)
+            var reader = Reader(bytes: buffer, limits: limits)
             return Result { () throws(JSONParseError) in
                 try reader.parseDocument()
-                return reader.tape
+                return JSONTape(input: bytes, nodes: reader.nodes, decoded: reader.decoded)
             }
         }
         return try result.get()
@@ -59,13 +59,13 @@ extension JSONParser {
         let maxNumberLength: Int
         var index = 0
         var depth = 0
-        /// What has been read so far.
-        var tape: JSONTape
+        /// The tape's nodes and decoded string bytes so far.
+        var nodes: [JSONTape.Node] = []
+        var decoded: [UInt8] = []
 
-        init(bytes: UnsafeBufferPointer<UInt8>, tape: JSONTape, limits: Limits) {
+        init(bytes: UnsafeBufferPointer<UInt8>, limits: Limits) {
             self.bytes = bytes
-            self.tape = tape
-            self.tape.nodes.reserveCapacity(bytes.count / 8 + 4)
+            nodes.reserveCapacity(bytes.count / 8 + 4)
             self.maxDepth = min(max(limits.maxDepth, 0), Limits.hardMaxDepth)
             self.maxNumberLength = max(limits.maxNumberLength, 1)
         }
@@ -93,9 +93,9 @@ extension JSONParser {
             case UInt8(ascii: "{"): try parseObject()
             case UInt8(ascii: "["): try parseArray()
             case UInt8(ascii: "\""): try parseString()
-            case UInt8(ascii: "t"): try expectLiteral("true"); tape.nodes.append(.init(kind: .bool, flag: true))
-            case UInt8(ascii: "f"): try expectLiteral("false"); tape.nodes.append(.init(kind: .bool, flag: false))
-            case UInt8(ascii: "n"): try expectLiteral("null"); tape.nodes.append(.init(kind: .null))
+            case UInt8(ascii: "t"): try expectLiteral("true"); nodes.append(.init(kind: .bool, flag: true))
+            case UInt8(ascii: "f"): try expectLiteral("false"); nodes.append(.init(kind: .bool, flag: false))
+            case UInt8(ascii: "n"): try expectLiteral("null"); nodes.append(.init(kind: .null))
             case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): try parseNumber()
             default: throw .syntax("unexpected character", at: index)
             }
@@ -121,17 +121,17 @@ extension JSONParser {
 
         /// Records where container `node`, opened at byte `opening`, ends.
         mutating func close(_ node: Int, count: Int, opening: Int) {
-            tape.nodes[node].count = UInt32(count)
-            tape.nodes[node].next = UInt32(tape.nodes.count)
-            tape.nodes[node].start = UInt32(opening)
-            tape.nodes[node].length = UInt32(index - opening)
+            nodes[node].count = UInt32(count)
+            nodes[node].next = UInt32(nodes.count)
+            nodes[node].start = UInt32(opening)
+            nodes[node].length = UInt32(index - opening)
         }
 
         mutating func parseObject() throws(JSONParseError) {
             let opening = index
             try enterContainer()
-            let node = tape.nodes.count
-            tape.nodes.append(.init(kind: .object))
+            let node = nodes.count
+            nodes.append(.init(kind: .object))
             var count = 0
             /// Filled only once an object is large enough that linear duplicate checks would be quadratic.
             var seenKeys = Set<[UInt8]>()
@@ -147,19 +147,23 @@ extension JSONParser {
                     throw .syntax("expected a string key", at: index)
                 }
                 let keyOffset = index
-                let key = tape.nodes.count
+                let key = nodes.count
                 try parseString()
                 if count < 16 {
                     var earlier = node + 1
                     for _ in 0..<count {
-                        if tape.stringsEqual(earlier, key) { throw duplicateKey(key, at: keyOffset) }
-                        earlier = tape.next(after: earlier + 1)
+                        if sameKey(earlier, key) { throw duplicateKey(key, at: keyOffset) }
+                        earlier = nodes[earlier + 1].next(at: earlier + 1)
                     }
                 } else {
                     if seenKeys.isEmpty {
-                        for (earlier, _) in tape.members(node).prefix(count) { seenKeys.insert(tape.withStringBytes(earlier) { Array($0) }) }
+                        var earlier = node + 1
+                        for _ in 0..<count {
+                            seenKeys.insert(keyBytes(earlier))
+                            earlier = nodes[earlier + 1].next(at: earlier + 1)
+                        }
                     }
-                    guard seenKeys.insert(tape.withStringBytes(key) { Array($0) }).inserted else { throw duplicateKey(key, at: keyOffset) }
+                    guard seenKeys.insert(keyBytes(key)).inserted else { throw duplicateKey(key, at: keyOffset) }
                 }
                 skipWhitespace()
                 guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else {
@@ -167,9 +171,7 @@ extension JSONParser {
                 }
                 index += 1
                 skipWhitespace()
-                // `members` reads the count, so it is kept current while the object is open.
                 count += 1
-                tape.nodes[node].count = UInt32(count)
                 try parseValue()
                 skipWhitespace()
                 guard index < bytes.count else { throw .syntax("unterminated object", at: index) }
@@ -189,14 +191,28 @@ extension JSONParser {
         }
 
         func duplicateKey(_ key: Int, at offset: Int) -> JSONParseError {
-            JSONParseError(code: "duplicate_key", message: "duplicate key \"\(tape.string(key).prefix(64))\"", offset: offset)
+            let name = String(decoding: keyBytes(key), as: UTF8.self)
+            return JSONParseError(code: "duplicate_key", message: "duplicate key \"\(name.prefix(64))\"", offset: offset)
+        }
+
+        /// Whether string nodes `a` and `b` (keys of the object being read) hold the same bytes.
+        func sameKey(_ a: Int, _ b: Int) -> Bool {
+            let (first, second) = (nodes[a], nodes[b])
+            guard first.length == second.length else { return false }
+            return decoded.withUnsafeBufferPointer { decoded in
+                first.bytes(input: bytes, decoded: decoded).elementsEqual(second.bytes(input: bytes, decoded: decoded))
+            }
+        }
+
+        func keyBytes(_ key: Int) -> [UInt8] {
+            decoded.withUnsafeBufferPointer { Array(nodes[key].bytes(input: bytes, decoded: $0)) }
         }
 
         mutating func parseArray() throws(JSONParseError) {
             let opening = index
             try enterContainer()
-            let node = tape.nodes.count
-            tape.nodes.append(.init(kind: .array))
+            let node = nodes.count
+            nodes.append(.init(kind: .array))
             var count = 0
             skipWhitespace()
             if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
@@ -234,7 +250,7 @@ extension JSONParser {
             while index < bytes.count {
                 let byte = bytes[index]
                 if byte == UInt8(ascii: "\"") {
-                    tape.nodes.append(.init(kind: .string, start: UInt32(start), length: UInt32(index - start)))
+                    nodes.append(.init(kind: .string, start: UInt32(start), length: UInt32(index - start)))
                     index += 1
                     return
                 } else if byte == UInt8(ascii: "\\") {
@@ -253,26 +269,26 @@ extension JSONParser {
         /// The slow path: copies what was scanned so far to the tape's `decoded` bytes, then
         /// decodes escapes after it.
         mutating func parseEscapedString(from start: Int, opening: Int) throws(JSONParseError) {
-            let decodedStart = tape.decoded.count
-            tape.decoded.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<index]))
+            let decodedStart = decoded.count
+            decoded.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<index]))
             while index < bytes.count {
                 let byte = bytes[index]
                 if byte == UInt8(ascii: "\"") {
                     index += 1
-                    tape.nodes.append(.init(
-                        kind: .string, flag: true, start: UInt32(decodedStart), length: UInt32(tape.decoded.count - decodedStart)))
+                    nodes.append(.init(
+                        kind: .string, flag: true, start: UInt32(decodedStart), length: UInt32(decoded.count - decodedStart)))
                     return
                 } else if byte == UInt8(ascii: "\\") {
                     try appendEscape()
                 } else if byte < 0x20 {
                     throw JSONParseError(code: "control_character", message: "unescaped control character in a string", offset: index)
                 } else if byte < 0x80 {
-                    tape.decoded.append(byte)
+                    decoded.append(byte)
                     index += 1
                 } else {
                     let sequenceStart = index
                     try skipUTF8Sequence()
-                    tape.decoded.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[sequenceStart..<index]))
+                    decoded.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[sequenceStart..<index]))
                 }
             }
             throw .syntax("unterminated string", at: opening)
@@ -313,12 +329,12 @@ extension JSONParser {
             let byte = bytes[index]
             index += 1
             switch byte {
-            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): tape.decoded.append(byte)
-            case UInt8(ascii: "b"): tape.decoded.append(0x08)
-            case UInt8(ascii: "f"): tape.decoded.append(0x0C)
-            case UInt8(ascii: "n"): tape.decoded.append(0x0A)
-            case UInt8(ascii: "r"): tape.decoded.append(0x0D)
-            case UInt8(ascii: "t"): tape.decoded.append(0x09)
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): decoded.append(byte)
+            case UInt8(ascii: "b"): decoded.append(0x08)
+            case UInt8(ascii: "f"): decoded.append(0x0C)
+            case UInt8(ascii: "n"): decoded.append(0x0A)
+            case UInt8(ascii: "r"): decoded.append(0x0D)
+            case UInt8(ascii: "t"): decoded.append(0x09)
             case UInt8(ascii: "u"):
                 var scalar = try readHex4()
                 if scalar >= 0xD800, scalar <= 0xDBFF {
@@ -360,19 +376,19 @@ extension JSONParser {
         mutating func appendUTF8(_ scalar: UInt32) {
             switch scalar {
             case 0..<0x80:
-                tape.decoded.append(UInt8(truncatingIfNeeded: scalar))
+                decoded.append(UInt8(truncatingIfNeeded: scalar))
             case 0x80..<0x800:
-                tape.decoded.append(UInt8(truncatingIfNeeded: 0xC0 | scalar >> 6))
-                tape.decoded.append(UInt8(truncatingIfNeeded: 0x80 | scalar & 0x3F))
+                decoded.append(UInt8(truncatingIfNeeded: 0xC0 | scalar >> 6))
+                decoded.append(UInt8(truncatingIfNeeded: 0x80 | scalar & 0x3F))
             case 0x800..<0x10000:
-                tape.decoded.append(UInt8(truncatingIfNeeded: 0xE0 | scalar >> 12))
-                tape.decoded.append(UInt8(truncatingIfNeeded: 0x80 | scalar >> 6 & 0x3F))
-                tape.decoded.append(UInt8(truncatingIfNeeded: 0x80 | scalar & 0x3F))
+                decoded.append(UInt8(truncatingIfNeeded: 0xE0 | scalar >> 12))
+                decoded.append(UInt8(truncatingIfNeeded: 0x80 | scalar >> 6 & 0x3F))
+                decoded.append(UInt8(truncatingIfNeeded: 0x80 | scalar & 0x3F))
             default:
-                tape.decoded.append(UInt8(truncatingIfNeeded: 0xF0 | scalar >> 18))
-                tape.decoded.append(UInt8(truncatingIfNeeded: 0x80 | scalar >> 12 & 0x3F))
-                tape.decoded.append(UInt8(truncatingIfNeeded: 0x80 | scalar >> 6 & 0x3F))
-                tape.decoded.append(UInt8(truncatingIfNeeded: 0x80 | scalar & 0x3F))
+                decoded.append(UInt8(truncatingIfNeeded: 0xF0 | scalar >> 18))
+                decoded.append(UInt8(truncatingIfNeeded: 0x80 | scalar >> 12 & 0x3F))
+                decoded.append(UInt8(truncatingIfNeeded: 0x80 | scalar >> 6 & 0x3F))
+                decoded.append(UInt8(truncatingIfNeeded: 0x80 | scalar & 0x3F))
             }
         }
 
@@ -417,14 +433,14 @@ extension JSONParser {
                 throw JSONParseError(code: "number_out_of_range", message: "number literal longer than \(maxNumberLength) bytes", offset: start)
             }
             if isInteger, integerEnd - integerStart <= 19, let value = integerValue(integerStart..<integerEnd, negative: negative) {
-                tape.nodes.append(.init(kind: .int, payload: UInt64(bitPattern: value)))
+                nodes.append(.init(kind: .int, payload: UInt64(bitPattern: value)))
                 return
             }
             let literal = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
             guard let value = Double(literal), value.isFinite else {
                 throw JSONParseError(code: "number_out_of_range", message: "number does not fit a finite double", offset: start)
             }
-            tape.nodes.append(.init(kind: .double, payload: value.bitPattern))
+            nodes.append(.init(kind: .double, payload: value.bitPattern))
         }
 
         /// `nil` when the digits do not fit `Int64`.

@@ -10,7 +10,9 @@ import Foundation
 ///
 /// Layout: a container's node comes first, then its children in order; an object's children
 /// alternate key (a string node) and value. `next(after:)` skips a whole value.
-public struct JSONTape: Sendable {
+///
+/// A class, immutable once parsed: iterators and views hold one reference, not three arrays.
+public final class JSONTape: Sendable {
     public typealias Index = Int
 
     public enum Kind: UInt8, Sendable {
@@ -31,16 +33,31 @@ public struct JSONTape: Sendable {
         var length: UInt32 = 0
         /// `int` and `double`: the bit pattern of the value.
         var payload: UInt64 = 0
+
+        /// The index of the node after this one's value, this one being at `index`.
+        func next(at index: Int) -> Int {
+            switch kind {
+            case .object, .array: return Int(next)
+            default: return index + 1
+            }
+        }
+
+        /// Where a string node's bytes are, in the input or in the decoded bytes.
+        func bytes(input: UnsafeBufferPointer<UInt8>, decoded: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
+            UnsafeBufferPointer(rebasing: (flag ? decoded : input)[Int(start)..<Int(start + length)])
+        }
     }
 
     /// The bytes parsed; string nodes without escapes point into them.
     public let input: [UInt8]
-    var nodes: [Node] = []
+    let nodes: [Node]
     /// The decoded bytes of strings that had escapes.
-    var decoded: [UInt8] = []
+    let decoded: [UInt8]
 
-    init(input: [UInt8]) {
+    init(input: [UInt8], nodes: [Node], decoded: [UInt8]) {
         self.input = input
+        self.nodes = nodes
+        self.decoded = decoded
     }
 
     /// The document's top-level value.
@@ -49,13 +66,7 @@ public struct JSONTape: Sendable {
     public func kind(_ index: Index) -> Kind { nodes[index].kind }
 
     /// The index of the node after `index`'s value (its descendants included).
-    public func next(after index: Index) -> Index {
-        let node = nodes[index]
-        switch node.kind {
-        case .object, .array: return Int(node.next)
-        default: return index + 1
-        }
-    }
+    public func next(after index: Index) -> Index { nodes[index].next(at: index) }
 
     /// Members of an object or elements of an array.
     public func count(_ index: Index) -> Int { Int(nodes[index].count) }
@@ -75,9 +86,8 @@ public struct JSONTape: Sendable {
     /// Runs `body` over a string node's bytes (decoded, UTF-8, without quotes).
     public func withStringBytes<Result>(_ index: Index, _ body: (UnsafeBufferPointer<UInt8>) throws -> Result) rethrows -> Result {
         let node = nodes[index]
-        let source = node.flag ? decoded : input
-        return try source.withUnsafeBufferPointer { buffer in
-            try body(UnsafeBufferPointer(rebasing: buffer[Int(node.start)..<Int(node.start + node.length)]))
+        return try input.withUnsafeBufferPointer { input in
+            try decoded.withUnsafeBufferPointer { decoded in try body(node.bytes(input: input, decoded: decoded)) }
         }
     }
 
