@@ -19,20 +19,37 @@ public final class JSONTape: Sendable {
         case null, bool, int, double, string, object, array
     }
 
+    /// 20 bytes: a body of small values has about one node per few bytes, so the tape stays
+    /// within a few times the body's size.
     struct Node {
         var kind: Kind
         /// `bool`: the value; `string`: the bytes are in `decoded` (the string had escapes).
         var flag: Bool = false
-        /// Containers: the number of members or elements.
+        /// Containers: the number of members or elements. Numbers: the low half of `payload`.
         var count: UInt32 = 0
         /// Containers: the index of the first node after the container's last descendant.
+        /// Numbers: the high half of `payload`.
         var next: UInt32 = 0
         /// `string`: where its bytes start; containers: the offset of the opening bracket.
         var start: UInt32 = 0
         /// `string`: its length in bytes; containers: their length as sent, brackets included.
         var length: UInt32 = 0
+
+        init(kind: Kind, flag: Bool = false, start: UInt32 = 0, length: UInt32 = 0) {
+            self.kind = kind
+            self.flag = flag
+            self.start = start
+            self.length = length
+        }
+
+        init(kind: Kind, payload: UInt64) {
+            self.kind = kind
+            count = UInt32(truncatingIfNeeded: payload)
+            next = UInt32(truncatingIfNeeded: payload >> 32)
+        }
+
         /// `int` and `double`: the bit pattern of the value.
-        var payload: UInt64 = 0
+        var payload: UInt64 { UInt64(count) | UInt64(next) << 32 }
 
         /// The index of the node after this one's value, this one being at `index`.
         func next(at index: Int) -> Int {

@@ -246,6 +246,15 @@ import Testing
         #expect(tape.kind(empty) == .object && tape.count(empty) == 0 && tape.next(after: empty) == empty + 1)
     }
 
+    @Test func tapeKeepsEveryBitOfNumbers() throws {
+        let text = "[-9223372036854775808,9223372036854775807,-1,0,-0.0,1.7976931348623157e308,5e-324,0.1]"
+        let tape = try JSONParser.tape(Array(text.utf8))
+        let values = tape.elements(tape.root).map { tape.value($0) }
+        #expect(values == [.int(Int64.min), .int(Int64.max), -1, 0, .double(-0.0), .double(.greatestFiniteMagnitude),
+                           .double(.leastNonzeroMagnitude), 0.1])
+        #expect(tape.double(tape.root + 5).sign == .minus)
+    }
+
     @Test func duplicateKeysAreFoundInLargeObjectsAndAfterEscapes() throws {
         let many = (0..<40).map { #""k\#($0)":\#($0)"# }.joined(separator: ",")
         for text in [#"{\#(many),"k39":1}"#, #"{"é":1,"\u00e9":2}"#, #"{\#(many),"\u006b7":1}"#] {
