@@ -293,36 +293,33 @@ public enum SegmentNormalizer {
         }
     }
 
-    /// The members the normaliser reads, found in one pass over the event.
+    /// The members the normaliser reads, found in one pass over the event. Names are told apart
+    /// by length first, then bytes: no `String` is made for a key (key paths were slower).
     struct Fields {
         var type, userId, anonymousId, event, groupId, previousId, name, category: JSONTape.Index?
         var properties, traits, integrations, context, messageId, timestamp, originalTimestamp, sentAt: JSONTape.Index?
 
         init(_ tape: JSONTape, _ object: JSONTape.Index) {
             for (key, value) in tape.members(object) {
+                func named(_ name: StaticString) -> Bool { tape.string(key, equals: name) }
                 switch tape.stringByteCount(key) {
-                case 4:
-                    if tape.string(key, equals: "type") { type = value } else if tape.string(key, equals: "name") { name = value }
-                case 5:
-                    if tape.string(key, equals: "event") { event = value }
-                case 6:
-                    if tape.string(key, equals: "userId") { userId = value } else if tape.string(key, equals: "traits") { traits = value } else if tape.string(key, equals: "sentAt") { sentAt = value }
-                case 7:
-                    if tape.string(key, equals: "groupId") { groupId = value } else if tape.string(key, equals: "context") { context = value }
-                case 8:
-                    if tape.string(key, equals: "category") { category = value }
-                case 9:
-                    if tape.string(key, equals: "messageId") { messageId = value } else if tape.string(key, equals: "timestamp") { timestamp = value }
-                case 10:
-                    if tape.string(key, equals: "previousId") { previousId = value } else if tape.string(key, equals: "properties") { properties = value }
-                case 11:
-                    if tape.string(key, equals: "anonymousId") { anonymousId = value }
-                case 12:
-                    if tape.string(key, equals: "integrations") { integrations = value }
-                case 17:
-                    if tape.string(key, equals: "originalTimestamp") { originalTimestamp = value }
-                default:
-                    break
+                case 4 where named("type"): type = value
+                case 4 where named("name"): name = value
+                case 5 where named("event"): event = value
+                case 6 where named("userId"): userId = value
+                case 6 where named("traits"): traits = value
+                case 6 where named("sentAt"): sentAt = value
+                case 7 where named("groupId"): groupId = value
+                case 7 where named("context"): context = value
+                case 8 where named("category"): category = value
+                case 9 where named("messageId"): messageId = value
+                case 9 where named("timestamp"): timestamp = value
+                case 10 where named("previousId"): previousId = value
+                case 10 where named("properties"): properties = value
+                case 11 where named("anonymousId"): anonymousId = value
+                case 12 where named("integrations"): integrations = value
+                case 17 where named("originalTimestamp"): originalTimestamp = value
+                default: break
                 }
             }
         }
