@@ -23,6 +23,8 @@ final class HTTP2RequestHandler: ChannelInboundHandler {
     private var connectionWindow = windowSize
     /// Frames written and not yet flushed (a stream's window update while reading).
     private var unflushed = false
+    /// Exchanges that asked to hear when the current read cycle ends (to arm their body timers).
+    private var readEndWaiters: [RequestExchange] = []
     private let makeExchange: (HTTP2StreamExchange) -> RequestExchange
     private(set) lazy var remoteIP: String? = context?.channel.remoteAddress?.ipAddress
 
@@ -87,6 +89,7 @@ final class HTTP2RequestHandler: ChannelInboundHandler {
     }
 
     private func detachAll() {
+        readEndWaiters.removeAll()
         let open = streams
         streams.removeAll()
         for stream in open.values { stream.detach() }
@@ -111,8 +114,16 @@ final class HTTP2RequestHandler: ChannelInboundHandler {
         context?.flush()
     }
 
+    func callAtReadEnd(_ exchange: RequestExchange) {
+        readEndWaiters.append(exchange)
+    }
+
     /// Window updates written while frames were read go out with the read's end.
     func channelReadComplete(context: ChannelHandlerContext) {
+        if !readEndWaiters.isEmpty {
+            for exchange in readEndWaiters { exchange.readEnded() }
+            readEndWaiters.removeAll(keepingCapacity: true)
+        }
         if unflushed { flush() }
         context.fireChannelReadComplete()
     }

@@ -44,6 +44,8 @@ final class RequestExchange {
     private var state = State.idle
     private var bodyTimer: Scheduled<Void>?
     private var bodyDeadline = NIODeadline.distantFuture
+    /// The transport will call `readEnded()` when the current read cycle ends.
+    private var readEndAwaited = false
     /// Cleared when the connection or stream is gone; nothing is written after that.
     private(set) var transport: (any ExchangeTransport)?
     let router: any Router
@@ -118,7 +120,7 @@ final class RequestExchange {
             return
         }
         state = .receiving(Receiving(head: head, target: target, body: [], inflater: inflater))
-        armBodyTimer()
+        bodyProgressed()
     }
 
     func receiveBody(_ buffer: ByteBuffer) {
@@ -150,7 +152,7 @@ final class RequestExchange {
             return
         }
         state = .receiving(receiving)
-        armBodyTimer()
+        bodyProgressed()
     }
 
     func receiveEnd() {
@@ -225,6 +227,22 @@ final class RequestExchange {
     }
 
     // MARK: - Body timer
+
+    /// The head or body bytes arrived during a read: the deadline moves when that read ends.
+    private func bodyProgressed() {
+        guard !readEndAwaited, let transport else { return }
+        readEndAwaited = true
+        transport.callAtReadEnd(self)
+    }
+
+    /// The read that brought progress has ended. A request still incomplete now gets its deadline,
+    /// and its timer the first time; one that arrived whole within the read (most do) never
+    /// schedules one: scheduling and cancelling a timer per request showed in profiles.
+    func readEnded() {
+        readEndAwaited = false
+        guard case .receiving = state else { return }
+        armBodyTimer()
+    }
 
     /// Moves the body's deadline. The timer is scheduled once per request and, when it fires early
     /// because the body made progress since, re-arms itself for the rest: scheduling and cancelling
