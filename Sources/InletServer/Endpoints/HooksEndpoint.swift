@@ -45,7 +45,7 @@ final class HooksEndpoint: Endpoint {
     }
 
     func respond(to request: InletRequest, on eventLoop: any EventLoop) -> EventLoopFuture<InletResponse> {
-        let sourceId = String(request.path.split(separator: "/").last ?? "")
+        let sourceId = String(request.lastPathSegment)
         guard let source = routes.source(id: sourceId), source.kind.isProvider else {
             return eventLoop.makeSucceededFuture(.error(.notFound("no provider source \(sourceId)")))
         }

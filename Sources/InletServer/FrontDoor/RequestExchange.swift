@@ -92,8 +92,7 @@ final class RequestExchange {
     func receiveHead(method: HTTPMethod, uri: String, headers: HTTPHeaders, keepAlive: Bool) {
         let head = RequestHead(method: method, uri: uri, headers: headers, keepAlive: keepAlive,
                                requestId: Self.requestId(from: headers), startedAt: .now())
-        let path = uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
-        guard let target = router.route(method: method.rawValue, path: path) else {
+        guard let target = router.route(method: method.rawValue, path: RequestPath.path(of: uri)) else {
             state = .discarding
             answerError(status: 404, code: "not_found", message: "no such endpoint", head: head, label: "unknown", early: false)
             return
