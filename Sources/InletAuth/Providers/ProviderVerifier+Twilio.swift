@@ -25,7 +25,7 @@ extension ProviderVerifier {
                 ConstantTime.equal(expected, Array(SHA256.hash(data: request.body)))
             else { return .rejected(reason: "twilio: bodySHA256 does not match the body") }
         } else if !request.body.isEmpty {
-            guard let params = FormURLEncoded.parse(request.body) else { return .rejected(reason: "twilio: malformed form body") }
+            guard let params = request.form ?? FormURLEncoded.parse(request.body) else { return .rejected(reason: "twilio: malformed form body") }
             for (name, value) in params.sorted(by: { ($0.0, $0.1) < ($1.0, $1.1) }) {
                 signedSuffix.append(contentsOf: name.utf8)
                 signedSuffix.append(contentsOf: value.utf8)

@@ -53,9 +53,11 @@ final class HooksEndpoint: Endpoint {
             return eventLoop.makeSucceededFuture(EndpointSupport.wrongRegion(tenant: source.tenantId, region: source.region))
         }
         let now = Date()
+        // Twilio's form is parsed once, for its signature and for its event.
+        let form = source.kind == .twilio ? FormURLEncoded.parse(request.body) : nil
         let providerRequest = ProviderRequest(
             method: request.method.rawValue, path: request.uri,
-            headers: request.headers.map { (name: $0.name, value: $0.value) }, body: request.body, publicURL: publicURL
+            headers: request.headers.map { (name: $0.name, value: $0.value) }, body: request.body, publicURL: publicURL, form: form
         )
         switch ProviderVerifier.verify(kind: source.kind, request: providerRequest, credentials: source.credentials, now: now) {
         case .rejected(let reason):
@@ -75,7 +77,7 @@ final class HooksEndpoint: Endpoint {
             let context = DeliveryContext(tenantId: source.tenantId, sourceId: source.id, receivedAt: now,
                                           headerEventId: request.headers.first(name: "webhook-id"))
             payload = try ProviderNormalizer.normalize(kind: source.kind, body: request.body,
-                                                       contentType: request.headers.first(name: "content-type"), context: context)
+                                                       contentType: request.headers.first(name: "content-type"), context: context, form: form)
         } catch {
             return eventLoop.makeSucceededFuture(.error(error))
         }
