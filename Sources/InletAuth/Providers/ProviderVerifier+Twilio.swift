@@ -33,10 +33,12 @@ extension ProviderVerifier {
         }
 
         func signs(_ url: String) -> Bool {
-            let message = Array(url.utf8) + signedSuffix
+            let url = Array(url.utf8)
             return credentials.secrets.contains { secret in
-                let mac = HMAC<Insecure.SHA1>.authenticationCode(for: message, using: SymmetricKey(data: Array(secret.utf8)))
-                return ConstantTime.equal(Array(mac), signature)
+                var hmac = KeyedHMAC.sha1.keyed(secret)
+                hmac.update(data: url)
+                hmac.update(data: signedSuffix)
+                return ConstantTime.equal(Array(hmac.finalize()), signature)
             }
         }
         // The URL as configured almost always matches; the port variants are worked out only when it does not.
