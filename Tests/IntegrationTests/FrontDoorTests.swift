@@ -128,10 +128,13 @@ struct FrontDoorTests {
         try await stalled.send("POST /echo HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100\r\n\r\n")
         #expect(try await stalled.responseUntilClose().hasPrefix("HTTP/1.1 408"))
 
-        let trickle = try await RawTLSClient.connect(port: server.port, group: server.group)
+        // A timeout that a loaded test machine cannot overrun between the pieces.
+        let patient = try await TestFrontDoor.start { $0.bodyTimeout = .seconds(5) }
+        defer { Task { await patient.frontDoor.drain() } }
+        let trickle = try await RawTLSClient.connect(port: patient.port, group: patient.group)
         try await trickle.send("POST /echo HTTP/1.1\r\nHost: localhost\r\nContent-Length: 6\r\nConnection: close\r\n\r\n")
         for piece in ["ab", "cd", "ef"] {
-            try await Task.sleep(for: .milliseconds(150))
+            try await Task.sleep(for: .milliseconds(100))
             try await trickle.send(piece)
         }
         let answer = try await trickle.responseUntilClose()
