@@ -38,8 +38,8 @@ public struct ProviderRequest: Sendable {
 
     /// The query string's pairs, or `nil` when it is not valid form encoding.
     public var queryItems: [(String, String)]? {
-        guard let mark = path.firstIndex(of: "?") else { return [] }
-        return FormURLEncoded.parse(path[path.index(after: mark)...])
+        guard let mark = path.utf8.firstIndex(of: UInt8(ascii: "?")) else { return [] }
+        return FormURLEncoded.parse(Substring(path.utf8[path.utf8.index(after: mark)...]))
     }
 
     /// The media type of `Content-Type` without parameters, lowercased.

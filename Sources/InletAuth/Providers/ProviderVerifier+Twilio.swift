@@ -70,8 +70,9 @@ extension ProviderVerifier {
 
     /// The URL Twilio signs when the public URL is configured exactly as Twilio calls it.
     static func twilioSignedURL(publicURL: String, path: String) -> String {
-        var base = Substring(publicURL)
-        while base.hasSuffix("/") { base.removeLast() }
-        return base + (path.hasPrefix("/") ? path : "/" + path)
+        // Byte by byte: this runs for every callback, and `/` is never part of a larger character.
+        var base = publicURL.utf8[...]
+        while base.last == UInt8(ascii: "/") { base.removeLast() }
+        return Substring(base) + (path.utf8.first == UInt8(ascii: "/") ? path : "/" + path)
     }
 }
