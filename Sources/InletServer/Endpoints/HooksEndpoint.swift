@@ -84,20 +84,17 @@ final class HooksEndpoint: Endpoint {
         if let path = payload.events.lazy.compactMap(\.document.firstUnstorableFieldName).first {
             return eventLoop.makeSucceededFuture(.error(.badRequest("invalid_field_name", "field names must not be empty or contain NUL (at \(path))")))
         }
-        return limit(source: source, cost: max(1, payload.events.count), on: eventLoop).flatMap { refusal, headers in
-            if let refusal { return eventLoop.makeSucceededFuture(refusal) }
-            return self.deduplicated(source: source, request: request, payload: payload, now: now, headers: headers, on: eventLoop)
+        // Rate limits only sources whose route asks for it: providers retry on `429`, so a limit
+        // is opt-in for callbacks.
+        guard let policy = source.rateLimit else {
+            return deduplicated(source: source, request: request, payload: payload, now: now, headers: [], on: eventLoop)
         }
-    }
-
-    /// Rate limits only sources whose route asks for it: providers retry on `429`, so a limit
-    /// is opt-in for callbacks.
-    private func limit(source: SourceRoute, cost: Int, on eventLoop: any EventLoop)
-        -> EventLoopFuture<(InletResponse?, [(String, String)])>
-    {
-        guard let policy = source.rateLimit else { return eventLoop.makeSucceededFuture((nil, [])) }
-        return limiter.check(tenantId: source.tenantId, sourceId: source.id, policy: policy, cost: cost, on: eventLoop)
-            .map { decision in (EndpointSupport.refusal(decision), EndpointSupport.rateLimitHeaders(decision)) }
+        return limiter.check(tenantId: source.tenantId, sourceId: source.id, policy: policy, cost: max(1, payload.events.count),
+                             on: eventLoop).flatMap { decision in
+            if let refusal = EndpointSupport.refusal(decision) { return eventLoop.makeSucceededFuture(refusal) }
+            return self.deduplicated(source: source, request: request, payload: payload, now: now,
+                                     headers: EndpointSupport.rateLimitHeaders(decision), on: eventLoop)
+        }
     }
 
     /// The replay check: one nonce per delivery, set before storing and cleared again if the store
