@@ -18,6 +18,7 @@ extension ProviderNormalizer {
     static func twilio(_ form: [(String, String)]?) throws(InletError) -> [DeliveryRecord] {
         guard let pairs = form else { throw malformed(.twilio, "body is not valid form encoding") }
         var params = JSONObject()
+        params.reserveCapacity(pairs.count)
         for (name, value) in pairs where params[name] == nil { params.appendUnchecked(name, .string(value)) }
         func field(_ name: String) -> String? { params[name]?.stringValue.flatMap { $0.isEmpty ? nil : $0 } }
         guard let sid = field("MessageSid") ?? field("SmsSid") else { throw malformed(.twilio, "missing MessageSid") }
