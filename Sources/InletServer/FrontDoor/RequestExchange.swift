@@ -97,15 +97,14 @@ final class RequestExchange {
             answerError(status: 404, code: "not_found", message: "no such endpoint", head: head, label: "unknown", early: false)
             return
         }
-        if let length = headers.first(name: "content-length").flatMap(Int.init), length > target.maxBodyBytes,
-            !headers.contains(name: "content-encoding")
-        {
+        let contentEncoding = headers.first(name: "content-encoding")
+        if let length = headers.first(name: "content-length").flatMap(Int.init), length > target.maxBodyBytes, contentEncoding == nil {
             state = .discarding
             answerError(status: 413, code: "too_large", message: "body exceeds \(target.maxBodyBytes) bytes", head: head, label: target.label)
             return
         }
         var inflater: GzipInflater?
-        if let encoding = headers.first(name: "content-encoding")?.lowercased(), encoding != "identity" {
+        if let encoding = contentEncoding?.lowercased(), encoding != "identity" {
             guard encoding == "gzip", target.acceptsGzip else {
                 state = .discarding
                 answerError(status: 415, code: "unsupported_encoding", message: "content-encoding \(encoding) is not accepted",
