@@ -29,12 +29,20 @@ public enum FormURLEncoded {
 
     /// Decodes one name or value.
     public static func decode(_ bytes: ArraySlice<UInt8>) -> String? {
-        // Most names and values have nothing to decode: validate them in place, without a copy.
-        if !bytes.contains(where: { $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: "%") }) {
-            return String(validating: bytes, as: UTF8.self)
+        // Most names and values have nothing to decode: taken as they are, without a copy.
+        var escaped = false
+        var ascii = true
+        for byte in bytes {
+            if byte == UInt8(ascii: "+") || byte == UInt8(ascii: "%") {
+                escaped = true
+                break
+            }
+            if byte >= 0x80 { ascii = false }
         }
+        if !escaped { return string(bytes, ascii: ascii) }
         var output: [UInt8] = []
         output.reserveCapacity(bytes.count)
+        ascii = true
         var index = bytes.startIndex
         while index < bytes.endIndex {
             let byte = bytes[index]
@@ -52,8 +60,15 @@ public enum FormURLEncoded {
                 output.append(byte)
                 index += 1
             }
+            if output[output.count - 1] >= 0x80 { ascii = false }
         }
-        return String(validating: output, as: UTF8.self)
+        return string(output[...], ascii: ascii)
+    }
+
+    /// ASCII is valid UTF-8 as it is; only other bytes go through validation, whose generic
+    /// path showed in profiles of every callback.
+    private static func string(_ bytes: ArraySlice<UInt8>, ascii: Bool) -> String? {
+        ascii ? String(decoding: bytes, as: UTF8.self) : String(validating: bytes, as: UTF8.self)
     }
 
     private static func hexValue(_ byte: UInt8) -> UInt8? {

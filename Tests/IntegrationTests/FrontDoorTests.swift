@@ -118,6 +118,30 @@ struct FrontDoorTests {
         #expect(response.hasPrefix("HTTP/1.1 408"))
     }
 
+    /// The body timer is armed when a read ends with the request still incomplete, so these cover
+    /// a head arriving alone, and a body arriving over several reads.
+    @Test("a request head with no body after it gets 408; a body that arrives over several reads is answered")
+    func bodyTimerAcrossReads() async throws {
+        let server = try await TestFrontDoor.start { $0.bodyTimeout = .milliseconds(300) }
+        defer { Task { await server.frontDoor.drain() } }
+        let stalled = try await RawTLSClient.connect(port: server.port, group: server.group)
+        try await stalled.send("POST /echo HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100\r\n\r\n")
+        #expect(try await stalled.responseUntilClose().hasPrefix("HTTP/1.1 408"))
+
+        // A timeout that a loaded test machine cannot overrun between the pieces.
+        let patient = try await TestFrontDoor.start { $0.bodyTimeout = .seconds(5) }
+        defer { Task { await patient.frontDoor.drain() } }
+        let trickle = try await RawTLSClient.connect(port: patient.port, group: patient.group)
+        try await trickle.send("POST /echo HTTP/1.1\r\nHost: localhost\r\nContent-Length: 6\r\nConnection: close\r\n\r\n")
+        for piece in ["ab", "cd", "ef"] {
+            try await Task.sleep(for: .milliseconds(100))
+            try await trickle.send(piece)
+        }
+        let answer = try await trickle.responseUntilClose()
+        #expect(answer.hasPrefix("HTTP/1.1 200"), "\(answer)")
+        #expect(answer.hasSuffix(#"{"bytes":6}"#))
+    }
+
     @Test("a streamed body over HTTP/1.1 reaches its consumer whole, in slices, and is answered only once the consumer is done")
     func streamingOverHTTP1() async throws {
         let server = try await TestFrontDoor.start()

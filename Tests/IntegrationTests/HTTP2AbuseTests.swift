@@ -152,6 +152,18 @@ struct HTTP2AbuseTests {
         try await expectLegitimateClientServed(server)
     }
 
+    @Test("an HTTP/2 request whose body never starts gets 408 on its stream")
+    func headersWithoutBody() async throws {
+        let server = try await TestFrontDoor.start { $0.bodyTimeout = .milliseconds(300) }
+        defer { Task { await server.frontDoor.drain() } }
+        let abuser = try await HTTP2RawClient.connect(port: server.port, group: server.group)
+        try await abuser.write(H2.request(1, method: "POST", path: "/echo", extra: [("content-length", "100")], endStream: false))
+        let answer = await abuser.waitForFrame { $0.stream == 1 && $0.headers != nil }
+        #expect(answer?.status == "408", "frames: \(abuser.frames)")
+        await abuser.close()
+        try await expectLegitimateClientServed(server)
+    }
+
     @Test("an HTTP/2 body over the route's limit gets 413 on its stream")
     func oversizedBody() async throws {
         let server = try await TestFrontDoor.start()

@@ -15,6 +15,14 @@ import Testing
         #expect(pairs.map(\.1) == ["2", "1", "3"])
     }
 
+    @Test("unescaped bytes: ASCII taken as is, other UTF-8 validated")
+    func unescapedBytes() throws {
+        let pairs = try #require(FormURLEncoded.parse(Array("name=café&plain=abc".utf8)))
+        #expect(pairs.map(\.1) == ["café", "abc"])
+        #expect(FormURLEncoded.parse([UInt8(ascii: "a"), UInt8(ascii: "="), 0xFF]) == nil)
+        #expect(FormURLEncoded.parse([0xC3, UInt8(ascii: "="), UInt8(ascii: "1")]) == nil)
+    }
+
     @Test(arguments: ["a=%", "a=%4", "a=%zz", "a=%FF", "%C3=1", "a=%C3%28"])
     func refusesMalformedEscapesAndInvalidUTF8(_ input: String) {
         #expect(FormURLEncoded.parse(Array(input.utf8)) == nil)

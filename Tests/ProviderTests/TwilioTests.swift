@@ -55,6 +55,20 @@ import Testing
         #expect(verify(Self.body.bytes, signature: "c2hvcnQ=").rejectionReason == "twilio: malformed X-Twilio-Signature")
     }
 
+    @Test("a form the caller parsed already is signed as the body is; the signature still covers the URL")
+    func acceptsAFormParsedByTheCaller() {
+        let signature = Self.sign(url: "https://hooks.example.com" + Self.path, params: Self.params, token: Self.token)
+        func verify(form: [(String, String)]?, publicURL: String = "https://hooks.example.com") -> ProviderVerification {
+            var request = TestSigner.request(path: Self.path, headers: [("X-Twilio-Signature", signature)], body: Self.body.bytes, publicURL: publicURL)
+            request.form = form
+            return ProviderVerifier.verify(kind: .twilio, request: request, credentials: ProviderCredentials(secrets: [Self.token]), now: TestSigner.now)
+        }
+        #expect(verify(form: FormURLEncoded.parse(Self.body.bytes)) == .verified)
+        #expect(verify(form: FormURLEncoded.parse(Self.body.bytes), publicURL: "https://other.example.com").rejectionReason == "twilio: signature mismatch")
+        // Without a form handed over, the verifier parses the body itself.
+        #expect(verify(form: nil) == .verified)
+    }
+
     @Test func verifiesJSONBodiesThroughBodySHA256() {
         let json = #"{"MessageSid":"SM1","MessageStatus":"sent"}"#
         let path = "/v1/hooks/acme-twilio?bodySHA256=" + TestSigner.sha256Hex(json.bytes)
@@ -105,6 +119,14 @@ import Testing
             context: DeliveryContext(tenantId: "acme", sourceId: "acme-twilio", receivedAt: TestSigner.now + 60)).events
         #expect(first.map(\.dedupKey) == ["twilio:SM1:delivered"])
         #expect(later.map(\.dedupKey) == first.map(\.dedupKey))
+    }
+
+    @Test("a form the caller parsed already gives the same event as the body")
+    func normalizesAFormParsedByTheCaller() throws {
+        let body = "MessageSid=SM1&MessageStatus=delivered&To=%2B1555"
+        let parsed = try ProviderNormalizer.normalize(kind: .twilio, body: body.bytes, contentType: nil, context: Self.context,
+                                                      form: FormURLEncoded.parse(body.bytes)).events
+        #expect(parsed == (try normalize(body)))
     }
 
     @Test func malformedFormIsABadRequest() {

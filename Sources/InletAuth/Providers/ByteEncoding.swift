@@ -5,9 +5,20 @@ import Foundation
 enum ByteEncoding {
     /// Standard base64 with padding, surrounding whitespace ignored.
     static func base64(_ text: some StringProtocol) -> [UInt8]? {
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        // Signatures rarely carry whitespace: Foundation's trimming (a copy through NSString, per
+        // callback in profiles) runs only when an end byte could be whitespace.
+        var trimmed = String(text)
+        if mayNeedTrimming(trimmed.utf8.first) || mayNeedTrimming(trimmed.utf8.last) {
+            trimmed = trimmed.trimmingCharacters(in: .whitespaces)
+        }
         guard !trimmed.isEmpty, let data = Data(base64Encoded: trimmed) else { return nil }
         return Array(data)
+    }
+
+    /// Whether a byte could start or end whitespace: a space, a control byte, or not ASCII.
+    private static func mayNeedTrimming(_ byte: UInt8?) -> Bool {
+        guard let byte else { return false }
+        return byte <= 0x20 || byte >= 0x7F
     }
 
     /// Hex digits of either case, an even number of them.

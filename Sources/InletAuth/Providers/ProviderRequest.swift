@@ -10,13 +10,18 @@ public struct ProviderRequest: Sendable {
     public var body: [UInt8]
     /// `INLET_PUBLIC_URL`: the scheme and authority providers call, which Twilio signs.
     public var publicURL: String
+    /// The body already parsed as a form by the caller, who needs it again to normalise (Twilio);
+    /// `nil`: a verifier that needs the form parses the body itself.
+    public var form: [(String, String)]?
 
-    public init(method: String, path: String, headers: [(name: String, value: String)], body: [UInt8], publicURL: String) {
+    public init(method: String, path: String, headers: [(name: String, value: String)], body: [UInt8], publicURL: String,
+                form: [(String, String)]? = nil) {
         self.method = method
         self.path = path
         self.headers = headers
         self.body = body
         self.publicURL = publicURL
+        self.form = form
     }
 
     /// The first value of the header `name`, compared case-insensitively as HTTP field names are.
@@ -33,8 +38,8 @@ public struct ProviderRequest: Sendable {
 
     /// The query string's pairs, or `nil` when it is not valid form encoding.
     public var queryItems: [(String, String)]? {
-        guard let mark = path.firstIndex(of: "?") else { return [] }
-        return FormURLEncoded.parse(path[path.index(after: mark)...])
+        guard let mark = path.utf8.firstIndex(of: UInt8(ascii: "?")) else { return [] }
+        return FormURLEncoded.parse(Substring(path.utf8[path.utf8.index(after: mark)...]))
     }
 
     /// The media type of `Content-Type` without parameters, lowercased.

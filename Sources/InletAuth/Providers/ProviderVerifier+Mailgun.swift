@@ -17,8 +17,9 @@ extension ProviderVerifier {
         guard isFresh(seconds, now: now) else { return .rejected(reason: "mailgun: timestamp outside tolerance") }
         let message = Array((fields.timestamp + fields.token).utf8)
         for secret in credentials.secrets {
-            let mac = HMAC<SHA256>.authenticationCode(for: message, using: SymmetricKey(data: Array(secret.utf8)))
-            if ConstantTime.equal(Array(mac), signature) { return .verified }
+            var hmac = KeyedHMAC.sha256.keyed(secret)
+            hmac.update(data: message)
+            if ConstantTime.equal(Array(hmac.finalize()), signature) { return .verified }
         }
         return .rejected(reason: "mailgun: signature mismatch")
     }

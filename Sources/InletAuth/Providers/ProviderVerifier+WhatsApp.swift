@@ -14,8 +14,9 @@ extension ProviderVerifier {
             signature.count == SHA256.byteCount
         else { return .rejected(reason: "whatsapp: malformed X-Hub-Signature-256") }
         for secret in credentials.secrets {
-            let mac = HMAC<SHA256>.authenticationCode(for: request.body, using: SymmetricKey(data: Array(secret.utf8)))
-            if ConstantTime.equal(Array(mac), signature) { return .verified }
+            var hmac = KeyedHMAC.sha256.keyed(secret)
+            hmac.update(data: request.body)
+            if ConstantTime.equal(Array(hmac.finalize()), signature) { return .verified }
         }
         return .rejected(reason: "whatsapp: signature mismatch")
     }

@@ -42,7 +42,6 @@ enum EndpointSupport {
     /// Whether a JSON body was declared as JSON (any charset), or not declared at all, as some SDKs do.
     static func isJSON(_ headers: HTTPHeaders) -> Bool {
         guard let type = headers.first(name: "content-type") else { return true }
-        let media = type.split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
-        return media == "application/json" || media == "text/plain"
+        return MediaType.matches(type, "application/json") || MediaType.matches(type, "text/plain")
     }
 }

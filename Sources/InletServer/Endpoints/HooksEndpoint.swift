@@ -45,7 +45,7 @@ final class HooksEndpoint: Endpoint {
     }
 
     func respond(to request: InletRequest, on eventLoop: any EventLoop) -> EventLoopFuture<InletResponse> {
-        let sourceId = String(request.path.split(separator: "/").last ?? "")
+        let sourceId = String(request.lastPathSegment)
         guard let source = routes.source(id: sourceId), source.kind.isProvider else {
             return eventLoop.makeSucceededFuture(.error(.notFound("no provider source \(sourceId)")))
         }
@@ -53,9 +53,11 @@ final class HooksEndpoint: Endpoint {
             return eventLoop.makeSucceededFuture(EndpointSupport.wrongRegion(tenant: source.tenantId, region: source.region))
         }
         let now = Date()
+        // Twilio's form is parsed once, for its signature and for its event.
+        let form = source.kind == .twilio ? FormURLEncoded.parse(request.body) : nil
         let providerRequest = ProviderRequest(
             method: request.method.rawValue, path: request.uri,
-            headers: request.headers.map { (name: $0.name, value: $0.value) }, body: request.body, publicURL: publicURL
+            headers: request.headers.map { (name: $0.name, value: $0.value) }, body: request.body, publicURL: publicURL, form: form
         )
         switch ProviderVerifier.verify(kind: source.kind, request: providerRequest, credentials: source.credentials, now: now) {
         case .rejected(let reason):
@@ -75,27 +77,24 @@ final class HooksEndpoint: Endpoint {
             let context = DeliveryContext(tenantId: source.tenantId, sourceId: source.id, receivedAt: now,
                                           headerEventId: request.headers.first(name: "webhook-id"))
             payload = try ProviderNormalizer.normalize(kind: source.kind, body: request.body,
-                                                       contentType: request.headers.first(name: "content-type"), context: context)
+                                                       contentType: request.headers.first(name: "content-type"), context: context, form: form)
         } catch {
             return eventLoop.makeSucceededFuture(.error(error))
         }
         if let path = payload.events.lazy.compactMap(\.document.firstUnstorableFieldName).first {
             return eventLoop.makeSucceededFuture(.error(.badRequest("invalid_field_name", "field names must not be empty or contain NUL (at \(path))")))
         }
-        return limit(source: source, cost: max(1, payload.events.count), on: eventLoop).flatMap { refusal, headers in
-            if let refusal { return eventLoop.makeSucceededFuture(refusal) }
-            return self.deduplicated(source: source, request: request, payload: payload, now: now, headers: headers, on: eventLoop)
+        // Rate limits only sources whose route asks for it: providers retry on `429`, so a limit
+        // is opt-in for callbacks.
+        guard let policy = source.rateLimit else {
+            return deduplicated(source: source, request: request, payload: payload, now: now, headers: [], on: eventLoop)
         }
-    }
-
-    /// Rate limits only sources whose route asks for it: providers retry on `429`, so a limit
-    /// is opt-in for callbacks.
-    private func limit(source: SourceRoute, cost: Int, on eventLoop: any EventLoop)
-        -> EventLoopFuture<(InletResponse?, [(String, String)])>
-    {
-        guard let policy = source.rateLimit else { return eventLoop.makeSucceededFuture((nil, [])) }
-        return limiter.check(tenantId: source.tenantId, sourceId: source.id, policy: policy, cost: cost, on: eventLoop)
-            .map { decision in (EndpointSupport.refusal(decision), EndpointSupport.rateLimitHeaders(decision)) }
+        return limiter.check(tenantId: source.tenantId, sourceId: source.id, policy: policy, cost: max(1, payload.events.count),
+                             on: eventLoop).flatMap { decision in
+            if let refusal = EndpointSupport.refusal(decision) { return eventLoop.makeSucceededFuture(refusal) }
+            return self.deduplicated(source: source, request: request, payload: payload, now: now,
+                                     headers: EndpointSupport.rateLimitHeaders(decision), on: eventLoop)
+        }
     }
 
     /// The replay check: one nonce per delivery, set before storing and cleared again if the store

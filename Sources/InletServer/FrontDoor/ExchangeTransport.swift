@@ -15,6 +15,8 @@ protocol ExchangeTransport: AnyObject {
     func writeResponse(_ response: InletResponse, requestId: String, early: Bool, close: Bool)
     /// A streaming consumer has caught up: deliver the request's next bytes.
     func resumeReading()
+    /// Calls `exchange.readEnded()` once the current read cycle ends (`channelReadComplete`).
+    func callAtReadEnd(_ exchange: RequestExchange)
 }
 
 /// The headers every response carries besides its own: the length (never on `1xx`/`204`, RFC 9110

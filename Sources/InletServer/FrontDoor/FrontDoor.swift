@@ -125,9 +125,8 @@ public final class FrontDoor: Sendable {
             )
             let sync = channel.pipeline.syncOperations
             try sync.addHandler(handler)
-            try sync.addHandler(HTTP2IdleCloser(idleTimeout: configuration.idleTimeout))
             try sync.addHandler(manager)
-            try sync.addHandler(HTTP2RequestHandler { [self] transport in
+            try sync.addHandler(HTTP2RequestHandler(idleTimeout: configuration.idleTimeout) { [self] transport in
                 self.makeExchange(transport)
             })
             try sync.addHandler(HTTP2ErrorObserver(counter: Self.protocolErrors, logger: logger))

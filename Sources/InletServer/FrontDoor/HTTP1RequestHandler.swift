@@ -14,6 +14,8 @@ final class HTTP1RequestHandler: ChannelDuplexHandler, ExchangeTransport {
     private var context: ChannelHandlerContext?
     /// A `read` held back while a streaming consumer catches up.
     private var readPending = false
+    /// The exchange asked to hear when the current read cycle ends.
+    private var readEndWanted = false
     private let makeExchange: (HTTP1RequestHandler) -> RequestExchange
     private(set) lazy var remoteIP: String? = context?.channel.remoteAddress?.ipAddress
 
@@ -51,6 +53,14 @@ final class HTTP1RequestHandler: ChannelDuplexHandler, ExchangeTransport {
         case .end:
             exchange.receiveEnd()
         }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if readEndWanted {
+            readEndWanted = false
+            exchange?.readEnded()
+        }
+        context.fireChannelReadComplete()
     }
 
     func read(context: ChannelHandlerContext) {
@@ -100,6 +110,10 @@ final class HTTP1RequestHandler: ChannelDuplexHandler, ExchangeTransport {
             let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
             written.futureResult.whenComplete { _ in loopBound.value.close(promise: nil) }
         }
+    }
+
+    func callAtReadEnd(_ exchange: RequestExchange) {
+        readEndWanted = true
     }
 
     func resumeReading() {

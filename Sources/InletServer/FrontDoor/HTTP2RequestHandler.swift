@@ -23,19 +23,25 @@ final class HTTP2RequestHandler: ChannelInboundHandler {
     private var connectionWindow = windowSize
     /// Frames written and not yet flushed (a stream's window update while reading).
     private var unflushed = false
+    /// Exchanges that asked to hear when the current read cycle ends (to arm their body timers).
+    private var readEndWaiters: [RequestExchange] = []
     private let makeExchange: (HTTP2StreamExchange) -> RequestExchange
+    /// Armed whenever no stream is open.
+    private let idleCloser: HTTP2IdleCloser
     private(set) lazy var remoteIP: String? = context?.channel.remoteAddress?.ipAddress
 
     /// The window advertised in SETTINGS; WINDOW_UPDATE is sent once half of it is used.
     static let windowSize = 65_535
     private static let creditThreshold = windowSize / 2
 
-    init(makeExchange: @escaping (HTTP2StreamExchange) -> RequestExchange) {
+    init(idleTimeout: TimeAmount, makeExchange: @escaping (HTTP2StreamExchange) -> RequestExchange) {
+        self.idleCloser = HTTP2IdleCloser(idleTimeout: idleTimeout)
         self.makeExchange = makeExchange
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        if context.channel.isActive { idleCloser.arm(context: context) }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -56,6 +62,7 @@ final class HTTP2RequestHandler: ChannelInboundHandler {
                 // Trailers: only their END_STREAM matters.
                 if headers.endStream { stream.receiveEnd() }
             } else {
+                if streams.isEmpty { idleCloser.disarm() }
                 let stream = HTTP2StreamExchange(streamID: frame.streamID, connection: self)
                 stream.exchange = makeExchange(stream)
                 streams[frame.streamID] = stream
@@ -69,11 +76,17 @@ final class HTTP2RequestHandler: ChannelInboundHandler {
         }
     }
 
+    /// Stream events end here: NIOHTTP2's connection manager, earlier in the pipeline, has counted
+    /// streams from them already, and nothing after this handler wants them (passing them on was
+    /// two more hops for every stream).
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        // NIOHTTP2's connection manager, earlier in the pipeline, counts streams from these events too.
         if let closed = event as? StreamClosedEvent {
-            streams.removeValue(forKey: closed.streamID)?.detach()
-        } else if let window = event as? NIOHTTP2WindowUpdatedEvent, window.streamID == .rootStream, let inbound = window.inboundWindowSize {
+            if let stream = streams.removeValue(forKey: closed.streamID) {
+                stream.detach()
+                if streams.isEmpty { idleCloser.arm(context: context) }
+            }
+        } else if let window = event as? NIOHTTP2WindowUpdatedEvent {
+            guard window.streamID == .rootStream, let inbound = window.inboundWindowSize else { return }
             connectionWindow = inbound
             if connectionWindow <= Self.creditThreshold {
                 // The connection's window is always given back at once; streams hold back their own.
@@ -82,11 +95,14 @@ final class HTTP2RequestHandler: ChannelInboundHandler {
                 context.writeAndFlush(wrapOutboundOut(HTTP2Frame(streamID: .rootStream, payload: .windowUpdate(windowSizeIncrement: increment))),
                                       promise: nil)
             }
+        } else {
+            context.fireUserInboundEventTriggered(event)
         }
-        context.fireUserInboundEventTriggered(event)
     }
 
     private func detachAll() {
+        idleCloser.disarm()
+        readEndWaiters.removeAll()
         let open = streams
         streams.removeAll()
         for stream in open.values { stream.detach() }
@@ -111,8 +127,16 @@ final class HTTP2RequestHandler: ChannelInboundHandler {
         context?.flush()
     }
 
+    func callAtReadEnd(_ exchange: RequestExchange) {
+        readEndWaiters.append(exchange)
+    }
+
     /// Window updates written while frames were read go out with the read's end.
     func channelReadComplete(context: ChannelHandlerContext) {
+        if !readEndWaiters.isEmpty {
+            for exchange in readEndWaiters { exchange.readEnded() }
+            readEndWaiters.removeAll(keepingCapacity: true)
+        }
         if unflushed { flush() }
         context.fireChannelReadComplete()
     }

@@ -120,6 +120,10 @@ final class HTTP2StreamExchange: ExchangeTransport {
         giveBackCredit(flush: true)
     }
 
+    func callAtReadEnd(_ exchange: RequestExchange) {
+        connection?.callAtReadEnd(exchange)
+    }
+
     private static let commonStatuses: [UInt: String] = Dictionary(
         uniqueKeysWithValues: [200, 201, 202, 204, 400, 401, 403, 404, 408, 409, 413, 415, 421, 429, 500, 503].map { (UInt($0), String($0)) }
     )

@@ -12,14 +12,12 @@ public struct InletRequest: Sendable {
     /// The peer's IP address, used for `context.ip` when an event lacks it.
     public var remoteIP: String?
 
-    public var path: Substring {
-        uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? Substring(uri)
-    }
+    public var path: Substring { RequestPath.path(of: uri) }
 
-    public var query: Substring? {
-        let parts = uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
-        return parts.count > 1 ? parts[1] : nil
-    }
+    public var query: Substring? { RequestPath.query(of: uri) }
+
+    /// The last non-empty segment of the path: the id in `/v1/hooks/{sourceId}` and the like.
+    public var lastPathSegment: Substring { RequestPath.lastSegment(of: path) }
 }
 
 /// A complete response. Bodies are small JSON documents, so they are built whole.

@@ -44,6 +44,8 @@ final class RequestExchange {
     private var state = State.idle
     private var bodyTimer: Scheduled<Void>?
     private var bodyDeadline = NIODeadline.distantFuture
+    /// The transport will call `readEnded()` when the current read cycle ends.
+    private var readEndAwaited = false
     /// Cleared when the connection or stream is gone; nothing is written after that.
     private(set) var transport: (any ExchangeTransport)?
     let router: any Router
@@ -90,21 +92,19 @@ final class RequestExchange {
     func receiveHead(method: HTTPMethod, uri: String, headers: HTTPHeaders, keepAlive: Bool) {
         let head = RequestHead(method: method, uri: uri, headers: headers, keepAlive: keepAlive,
                                requestId: Self.requestId(from: headers), startedAt: .now())
-        let path = uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
-        guard let target = router.route(method: method.rawValue, path: path) else {
+        guard let target = router.route(method: method.rawValue, path: RequestPath.path(of: uri)) else {
             state = .discarding
             answerError(status: 404, code: "not_found", message: "no such endpoint", head: head, label: "unknown", early: false)
             return
         }
-        if let length = headers.first(name: "content-length").flatMap(Int.init), length > target.maxBodyBytes,
-            !headers.contains(name: "content-encoding")
-        {
+        let contentEncoding = headers.first(name: "content-encoding")
+        if let length = headers.first(name: "content-length").flatMap(Int.init), length > target.maxBodyBytes, contentEncoding == nil {
             state = .discarding
             answerError(status: 413, code: "too_large", message: "body exceeds \(target.maxBodyBytes) bytes", head: head, label: target.label)
             return
         }
         var inflater: GzipInflater?
-        if let encoding = headers.first(name: "content-encoding")?.lowercased(), encoding != "identity" {
+        if let encoding = contentEncoding?.lowercased(), encoding != "identity" {
             guard encoding == "gzip", target.acceptsGzip else {
                 state = .discarding
                 answerError(status: 415, code: "unsupported_encoding", message: "content-encoding \(encoding) is not accepted",
@@ -118,7 +118,7 @@ final class RequestExchange {
             return
         }
         state = .receiving(Receiving(head: head, target: target, body: [], inflater: inflater))
-        armBodyTimer()
+        bodyProgressed()
     }
 
     func receiveBody(_ buffer: ByteBuffer) {
@@ -150,7 +150,7 @@ final class RequestExchange {
             return
         }
         state = .receiving(receiving)
-        armBodyTimer()
+        bodyProgressed()
     }
 
     func receiveEnd() {
@@ -225,6 +225,22 @@ final class RequestExchange {
     }
 
     // MARK: - Body timer
+
+    /// The head or body bytes arrived during a read: the deadline moves when that read ends.
+    private func bodyProgressed() {
+        guard !readEndAwaited, let transport else { return }
+        readEndAwaited = true
+        transport.callAtReadEnd(self)
+    }
+
+    /// The read that brought progress has ended. A request still incomplete now gets its deadline,
+    /// and its timer the first time; one that arrived whole within the read (most do) never
+    /// schedules one: scheduling and cancelling a timer per request showed in profiles.
+    func readEnded() {
+        readEndAwaited = false
+        guard case .receiving = state else { return }
+        armBodyTimer()
+    }
 
     /// Moves the body's deadline. The timer is scheduled once per request and, when it fires early
     /// because the body made progress since, re-arms itself for the rest: scheduling and cancelling

@@ -9,9 +9,10 @@ public struct InletRequestHead: Sendable {
     public var requestId: String
     public var remoteIP: String?
 
-    public var path: Substring {
-        uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? Substring(uri)
-    }
+    public var path: Substring { RequestPath.path(of: uri) }
+
+    /// The last non-empty segment of the path (`/v1/imports/users` → `users`).
+    public var lastPathSegment: Substring { RequestPath.lastSegment(of: path) }
 }
 
 /// An endpoint that reads its body as a stream, with back-pressure: the socket is read only as

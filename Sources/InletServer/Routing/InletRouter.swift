@@ -27,15 +27,17 @@ public struct InletRouter: Router {
     ]
 
     public func route(method: String, path: Substring) -> RouteTarget? {
-        let parts = path.split(separator: "/", omittingEmptySubsequences: true)
-        guard parts.count >= 2, parts[0] == "v1" else {
+        var segments = PathSegments(path)
+        guard segments.next() == "v1", let name = segments.next() else {
             if path == "/ping", method == "GET" { return RouteTarget(label: "ping", endpoint: PingEndpoint(), maxBodyBytes: 0, acceptsGzip: false) }
             if path == "/healthz", method == "GET" {
                 return RouteTarget(label: "healthz", endpoint: LivenessEndpoint(), maxBodyBytes: 0, acceptsGzip: false)
             }
             return nil
         }
-        switch (method, parts.count, parts[1]) {
+        // Only two- and three-segment paths are routed; any longer one counts as four.
+        let count = segments.next() == nil ? 2 : segments.next() == nil ? 3 : 4
+        switch (method, count, name) {
         case ("POST", 2, let name) where Self.eventPaths.contains(name):
             guard let events else { return nil }
             return RouteTarget(label: String(name), endpoint: events, maxBodyBytes: limits.eventsBodyBytes, acceptsGzip: true)

@@ -26,9 +26,14 @@ struct DeliveryRecord {
     /// The provider-specific identity of this event; prefixed with the provider to make `dedupKey`.
     var identity: String
 
+    /// How many fields `event` writes at most.
+    static let maxFields = 15
+
     func event(_ context: DeliveryContext) -> DeliveryEvent {
         let dedupKey = provider.rawValue + ":" + identity
         var document = JSONObject()
+        // Every field below, at most: growing the arrays field by field showed in profiles.
+        document.reserveCapacity(Self.maxFields)
         document.appendUnchecked("tenantId", .string(context.tenantId))
         document.appendUnchecked("sourceId", .string(context.sourceId))
         document.appendUnchecked("dedupKey", .string(dedupKey))

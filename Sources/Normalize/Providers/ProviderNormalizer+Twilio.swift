@@ -14,9 +14,11 @@ extension ProviderNormalizer {
     /// A status callback is a form: `MessageSid`, `MessageStatus`, `To`, `From`, `ErrorCode`...
     /// It carries no event id and no timestamp, so the identity is message and status: Twilio
     /// sends each status of a message once, and a retry repeats the same pair.
-    static func twilio(_ body: [UInt8]) throws(InletError) -> [DeliveryRecord] {
-        guard let pairs = FormURLEncoded.parse(body) else { throw malformed(.twilio, "body is not valid form encoding") }
+    /// `form` is `nil` when the body is not valid form encoding.
+    static func twilio(_ form: [(String, String)]?) throws(InletError) -> [DeliveryRecord] {
+        guard let pairs = form else { throw malformed(.twilio, "body is not valid form encoding") }
         var params = JSONObject()
+        params.reserveCapacity(pairs.count)
         for (name, value) in pairs where params[name] == nil { params.appendUnchecked(name, .string(value)) }
         func field(_ name: String) -> String? { params[name]?.stringValue.flatMap { $0.isEmpty ? nil : $0 } }
         guard let sid = field("MessageSid") ?? field("SmsSid") else { throw malformed(.twilio, "missing MessageSid") }

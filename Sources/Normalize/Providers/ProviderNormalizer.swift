@@ -6,11 +6,13 @@ import InletModel
 /// is skipped rather than refused, because refusing would make the provider retry the whole
 /// callback forever; a body that is not the provider's shape is a `400`.
 public enum ProviderNormalizer {
+    /// `form`: the body already parsed as a form, when the caller has it (Twilio's verification
+    /// parses it too); `nil` parses it here where a provider posts forms.
     public static func normalize(
-        kind: SourceKind, body: [UInt8], contentType: String?, context: DeliveryContext
+        kind: SourceKind, body: [UInt8], contentType: String?, context: DeliveryContext, form: [(String, String)]? = nil
     ) throws(InletError) -> ProviderPayload {
         switch kind {
-        case .twilio: return ProviderPayload(events: try twilio(body).map { $0.event(context) })
+        case .twilio: return ProviderPayload(events: try twilio(form ?? FormURLEncoded.parse(body)).map { $0.event(context) })
         case .sendgrid: return ProviderPayload(events: try sendGrid(try json(body, kind)).map { $0.event(context) })
         case .mailgun: return ProviderPayload(events: try mailgun(try json(body, kind)).map { $0.event(context) })
         case .whatsapp: return ProviderPayload(events: try whatsApp(try json(body, kind)).map { $0.event(context) })
