@@ -34,11 +34,7 @@ final class EventsEndpoint: Endpoint {
     }
 
     func respond(to request: InletRequest, on eventLoop: any EventLoop) -> EventLoopFuture<InletResponse> {
-        // The last path segment, as the router splits paths (empty segments skipped), without arrays.
-        var path = request.path
-        while path.last == "/" { path = path.dropLast() }
-        let last = path.lastIndex(of: "/").map { path[path.index(after: $0)...] } ?? path
-        guard let endpoint = SegmentEndpoint(pathComponent: String(last)) else {
+        guard let endpoint = SegmentEndpoint(pathComponent: String(request.lastPathSegment)) else {
             return eventLoop.makeSucceededFuture(.error(.notFound()))
         }
         guard EndpointSupport.isJSON(request.headers) else {
