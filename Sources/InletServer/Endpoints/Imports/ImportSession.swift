@@ -6,7 +6,7 @@ import NIOCore
 import Normalize
 
 /// One CSV upload in progress: parses each chunk as it arrives, maps rows to writes, and submits
-/// them to the store in batches. `consume` completes only when at most `maxBatchesInFlight`
+/// them to the store in batches. `consume` completes only when fewer than `maxBatchesInFlight`
 /// batches are unconfirmed, which is what slows the socket down to MongoDB's pace.
 /// Confined to its event loop: every method runs there (hence `@unchecked Sendable`).
 final class ImportSession: BodyConsumer, @unchecked Sendable {
@@ -35,6 +35,8 @@ final class ImportSession: BodyConsumer, @unchecked Sendable {
     /// Unconfirmed batches; each removes itself when the store answers.
     private var inFlight: [(id: Int, done: EventLoopFuture<Void>)] = []
     private var nextBatchId = 0
+    /// Batches submitted and not yet confirmed (tests check the back-pressure with it).
+    var batchesInFlight: Int { inFlight.count }
     /// Attribute catalog entries this import already wrote; each (name, type) goes once per import.
     private var catalogued: Set<String> = []
 
@@ -210,12 +212,16 @@ final class ImportSession: BodyConsumer, @unchecked Sendable {
         }
     }
 
+    /// Holds the upload until fewer than `maxBatchesInFlight` batches are unconfirmed. One chunk
+    /// can make several batches (a 64 KiB slice of an HTTP/1.1 read holds ~1.3 batches of 100-byte
+    /// rows, more of shorter ones), so waiting for just the oldest is not enough: each chunk would
+    /// leave the surplus behind, and the store's queue would grow until its writes expired.
     private func backPressure() -> EventLoopFuture<ConsumeResult> {
         if storageFailed { return fail(.storageUnavailable()) }
         guard inFlight.count >= Self.maxBatchesInFlight, let oldest = inFlight.first?.done else {
             return eventLoop.makeSucceededFuture(.more)
         }
-        return oldest.map { .more }
+        return oldest.flatMap { self.backPressure() }
     }
 
     /// Stops the upload with an answer; the job is marked failed with what it had done so far.
