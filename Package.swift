@@ -129,7 +129,7 @@ let package = Package(
         ]),
         .testTarget(name: "InletConfigTests", dependencies: ["InletConfig"]),
         .testTarget(name: "RedisClientTests", dependencies: [
-            "RedisClient", "RateLimit", .product(name: "NIOEmbedded", package: "swift-nio"),
+            "RedisClient", "RateLimit", "CHiredis", .product(name: "NIOEmbedded", package: "swift-nio"),
         ]),
         .testTarget(name: "IntegrationTests", dependencies: [
             "InletServer", "Forwarder",

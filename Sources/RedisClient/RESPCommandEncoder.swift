@@ -1,58 +1,51 @@
-import CHiredis
 import NIOCore
 
-/// Writes a command as a RESP array of bulk strings, formatted by hiredis's `redisFormatCommandArgv`.
+/// Writes a command as a RESP array of bulk strings (`*N`, then `$len` and the bytes of each
+/// argument), straight into the outgoing buffer. The format is four lines of the RESP spec; going
+/// through hiredis's formatter meant copying every argument into one array, an `argv` of pointers
+/// and a malloc'd result, for every rate-limit decision.
 public enum RESPCommandEncoder {
     /// Encodes `arguments` (the command name first) and appends the bytes to `buffer`.
     public static func encode(_ arguments: [String], into buffer: inout ByteBuffer) {
-        var storage: [UInt8] = []
-        storage.reserveCapacity(arguments.reduce(0) { $0 + $1.utf8.count })
-        var lengths: [Int] = []
-        lengths.reserveCapacity(arguments.count)
+        buffer.reserveCapacity(minimumWritableBytes: arguments.reduce(16) { $0 + $1.utf8.count + 16 })
+        writeCount(UInt8(ascii: "*"), arguments.count, into: &buffer)
         for argument in arguments {
-            storage.append(contentsOf: argument.utf8)
-            lengths.append(argument.utf8.count)
+            var argument = argument
+            argument.withUTF8 { writeBulkString(UnsafeRawBufferPointer($0), into: &buffer) }
         }
-        format(storage: storage, lengths: lengths, into: &buffer)
     }
 
     /// Encodes binary arguments (the command name first) and appends the bytes to `buffer`.
     public static func encode(_ arguments: [ByteBuffer], into buffer: inout ByteBuffer) {
-        var storage: [UInt8] = []
-        storage.reserveCapacity(arguments.reduce(0) { $0 + $1.readableBytes })
-        var lengths: [Int] = []
-        lengths.reserveCapacity(arguments.count)
+        buffer.reserveCapacity(minimumWritableBytes: arguments.reduce(16) { $0 + $1.readableBytes + 16 })
+        writeCount(UInt8(ascii: "*"), arguments.count, into: &buffer)
         for argument in arguments {
-            storage.append(contentsOf: argument.readableBytesView)
-            lengths.append(argument.readableBytes)
+            argument.withUnsafeReadableBytes { writeBulkString($0, into: &buffer) }
         }
-        format(storage: storage, lengths: lengths, into: &buffer)
     }
 
-    /// hiredis wants `argv` pointers into memory that lives for the call, so every argument is
-    /// first copied into one contiguous array and `argv` points at slices of it.
-    private static func format(storage: [UInt8], lengths: [Int], into buffer: inout ByteBuffer) {
-        // A trailing byte keeps the base address non-nil when every argument is empty.
-        var storage = storage
-        storage.append(0)
-        storage.withUnsafeBufferPointer { bytes in
-            let base = UnsafeRawPointer(bytes.baseAddress.unsafelyUnwrapped)
-            var argv: [UnsafePointer<CChar>?] = []
-            argv.reserveCapacity(lengths.count)
-            var offset = 0
-            for length in lengths {
-                argv.append((base + offset).assumingMemoryBound(to: CChar.self))
-                offset += length
-            }
-            var target: UnsafeMutablePointer<CChar>?
-            let count = argv.withUnsafeMutableBufferPointer { argvPointer in
-                lengths.withUnsafeBufferPointer { lengthPointer in
-                    redisFormatCommandArgv(&target, Int32(lengths.count), argvPointer.baseAddress, lengthPointer.baseAddress)
-                }
-            }
-            guard count > 0, let target else { return }
-            defer { redisFreeCommand(target) }
-            buffer.writeBytes(UnsafeRawBufferPointer(start: target, count: Int(count)))
+    private static func writeBulkString(_ bytes: UnsafeRawBufferPointer, into buffer: inout ByteBuffer) {
+        writeCount(UInt8(ascii: "$"), bytes.count, into: &buffer)
+        buffer.writeBytes(bytes)
+        buffer.writeStaticString("\r\n")
+    }
+
+    /// `prefix`, `count` in decimal, CRLF.
+    private static func writeCount(_ prefix: UInt8, _ count: Int, into buffer: inout ByteBuffer) {
+        buffer.writeInteger(prefix)
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        withUnsafeMutableBytes(of: &digits) { storage in
+            var value = UInt(count)
+            var start = storage.count
+            repeat {
+                start -= 1
+                storage[start] = UInt8(ascii: "0") + UInt8(value % 10)
+                value /= 10
+            } while value > 0
+            buffer.writeBytes(UnsafeRawBufferPointer(rebasing: storage[start...]))
         }
+        buffer.writeStaticString("\r\n")
     }
 }
