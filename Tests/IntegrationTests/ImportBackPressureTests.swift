@@ -21,8 +21,11 @@ struct ImportBackPressureTests {
         // One import batch per bulk write: batches are confirmed one at a time, so a pile-up
         // cannot hide inside a larger bulk.
         configuration.maxBatchCount = ImportSession.batchSize
+        // A loop of its own: parsing and encoding thousands of rows per chunk (slow in debug
+        // builds) must not hold up the shared loops other tests' Redis clients time out on.
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         try await MongoStoreTests.withStore(configuration) { store in
-            let eventLoop = MultiThreadedEventLoopGroup.singleton.next()
+            let eventLoop = group.next()
             let context = ImportContext(tenantId: "acme", sourceId: "acme-partner", importId: "imp_backpressure",
                                         idempotencyKey: "imp_backpressure", receivedAt: Date())
             let session = try await eventLoop.submit {
@@ -55,5 +58,6 @@ struct ImportBackPressureTests {
             #expect(summary["rowsImported"]?.numberValue == Double(chunks * rowsPerChunk))
             #expect(try await store.count(Collections.userDetails, ) == chunks * rowsPerChunk)
         }
+        try await group.shutdownGracefully()
     }
 }
