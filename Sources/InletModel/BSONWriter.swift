@@ -17,11 +17,11 @@ public struct BSONWriter: Sendable {
              null = 0x0A, int64 = 0x12
     }
 
-    /// Opens a document (the top level, or an embedded one after `beginDocument(key:)`); returns
-    /// where its length goes, for `endDocument(_:)`.
+    /// Opens a document (the top level, or the value of an element whose key is written);
+    /// returns where its length goes, for `endDocument(_:)`.
     public mutating func beginDocument() -> Int {
         let start = bytes.count
-        bytes.append(contentsOf: [0, 0, 0, 0] as [UInt8])
+        appendInt32(0)
         return start
     }
 
@@ -102,7 +102,7 @@ public struct BSONWriter: Sendable {
         key.withUTF8 { append(key: $0, value) }
     }
 
-    public mutating func append(key: UnsafeBufferPointer<UInt8>, _ value: JSONValue) {
+    mutating func append(key: UnsafeBufferPointer<UInt8>, _ value: JSONValue) {
         appendKey(Self.type(of: value), key)
         appendPayload(value)
     }

@@ -146,15 +146,6 @@ public final class JSONTape: Sendable {
         return nil
     }
 
-    /// The value of member `key` (any string) of object `index`, or `nil`.
-    public func member(_ index: Index, named key: String) -> Index? {
-        var key = key
-        return key.withUTF8 { wanted in
-            for (name, value) in members(index) where withStringBytes(name, { $0.elementsEqual(wanted) }) { return value }
-            return nil
-        }
-    }
-
     public struct Members: Sequence, IteratorProtocol {
         var children: Children
 

@@ -237,7 +237,7 @@ import Testing
         #expect(tape.count(root) == 4)
         #expect(tape.members(root).map { tape.string($0.key) } == ["a", "bé", "c", "d"])
         #expect(tape.string(try #require(tape.member(root, "a"))) == "plain")
-        #expect(tape.string(try #require(tape.member(root, named: "bé"))) == "x\ny\"z")
+        #expect(tape.string(try #require(tape.member(root, "bé"))) == "x\ny\"z")
         #expect(tape.member(root, "b") == nil)
         let array = try #require(tape.member(root, "c"))
         #expect(tape.elements(array).map { tape.kind($0) } == [.bool, .bool, .null, .int, .double])
