@@ -179,8 +179,8 @@ struct HTTP2AbuseTests {
     }
 
     /// Regression (found by scripts/chaos): the HTTP/2 handlers are added after ALPN, on an active
-    /// channel, and NIOHTTP2's connection manager only starts its idle timer on `channelActive`;
-    /// `ChannelActiveReplay` gives it one. Without it these connections were held forever.
+    /// channel, so an idle timer started only by `channelActive` never ran and these connections
+    /// were held forever. `HTTP2ConnectionCloser` is armed when the handler is added.
     @Test("idle HTTP/2 connections, and those stuck in an unfinished header block, are closed after the idle timeout")
     func idleAndUnfinishedHeaders() async throws {
         // One second, not less: on a loaded machine connecting the second client can take a few hundred ms.
@@ -203,13 +203,34 @@ struct HTTP2AbuseTests {
     func longRequestOutlivesIdleTimeout() async throws {
         let server = try await TestFrontDoor.start { $0.idleTimeout = .seconds(1) }
         defer { Task { await server.frontDoor.drain() } }
-        // The hard idle limit is 2 s here; the request takes 3 s.
+        // The idle limit is 1 s here; the request takes 3 s.
         try await withInsecureClient { client in
             let response = try await client.execute(HTTPClientRequest(url: server.baseURL + "/slow?ms=3000"), timeout: .seconds(15))
             #expect(response.status == .ok)
             #expect(response.version == .http2)
             #expect(String(buffer: try await response.body.collect(upTo: 1024)) == "done")
         }
+    }
+
+    @Test("draining: GOAWAY NO_ERROR naming the stream in flight, which is still answered; then the close")
+    func drainAnswersTheStreamInFlight() async throws {
+        let server = try await TestFrontDoor.start()
+        let client = try await HTTP2RawClient.connect(port: server.port, group: server.group)
+        let tag = TestServices.unique("h2drain")
+        try await client.write(H2.request(1, path: "/slow?ms=700&tag=\(tag)"))
+        while !SlowEndpoint.arrived.withLockedValue({ $0.contains(tag) }) {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        async let drained: Void = server.frontDoor.drain()
+        let goAway = await client.waitForFrame { $0.isGoAway }
+        #expect(goAway?.errorCode == H2.noError, "frames: \(client.frames)")
+        // The GOAWAY's last stream id: the client learns stream 1 will still be answered.
+        #expect(goAway.map { Array($0.payload.prefix(4)) } == [0, 0, 0, 1])
+        let answer = await client.waitForFrame { $0.stream == 1 && $0.status != nil }
+        #expect(answer?.status == "200", "frames: \(client.frames), closed: \(client.isClosed)")
+        let closed = await client.goAwayOrClose(limit: .seconds(5)).closed
+        #expect(closed, "the connection closes once its last stream is answered")
+        await drained
     }
 
     @Test("HTTP/2 connections past the cap are closed at once; those within are served")

@@ -112,12 +112,8 @@ public final class FrontDoor: Sendable {
 
     private func configureHTTP2(_ channel: any Channel) -> EventLoopFuture<Void> {
         channel.eventLoop.makeCompletedFuture {
-            let manager = NIOHTTP2ServerConnectionManagementHandler(
-                eventLoop: channel.eventLoop,
-                configuration: .init(maxIdleTime: configuration.idleTimeout, maxAge: nil,
-                                     maxGraceTime: configuration.drainDeadline, keepalive: nil)
-            )
-            // No stream multiplexer: HTTP2RequestHandler serves every stream from this pipeline.
+            // No stream multiplexer and no connection manager: HTTP2RequestHandler serves every
+            // stream from this pipeline, and closes the connection when idle or drained.
             let handler = NIOHTTP2Handler(
                 mode: .server,
                 connectionConfiguration: http2ConnectionConfiguration(),
@@ -125,12 +121,10 @@ public final class FrontDoor: Sendable {
             )
             let sync = channel.pipeline.syncOperations
             try sync.addHandler(handler)
-            try sync.addHandler(manager)
-            try sync.addHandler(HTTP2RequestHandler(idleTimeout: configuration.idleTimeout) { [self] transport in
+            try sync.addHandler(HTTP2RequestHandler(idleTimeout: configuration.idleTimeout, drainDeadline: configuration.drainDeadline) { [self] transport in
                 self.makeExchange(transport)
             })
             try sync.addHandler(HTTP2ErrorObserver(counter: Self.protocolErrors, logger: logger))
-            try sync.addHandler(ChannelActiveReplay(), position: .after(handler))
         }
     }
 

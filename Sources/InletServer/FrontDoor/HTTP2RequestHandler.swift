@@ -26,22 +26,22 @@ final class HTTP2RequestHandler: ChannelInboundHandler {
     /// Exchanges that asked to hear when the current read cycle ends (to arm their body timers).
     private var readEndWaiters: [RequestExchange] = []
     private let makeExchange: (HTTP2StreamExchange) -> RequestExchange
-    /// Armed whenever no stream is open.
-    private let idleCloser: HTTP2IdleCloser
+    /// Closes the connection when idle or drained.
+    private let closer: HTTP2ConnectionCloser
     private(set) lazy var remoteIP: String? = context?.channel.remoteAddress?.ipAddress
 
     /// The window advertised in SETTINGS; WINDOW_UPDATE is sent once half of it is used.
     static let windowSize = 65_535
     private static let creditThreshold = windowSize / 2
 
-    init(idleTimeout: TimeAmount, makeExchange: @escaping (HTTP2StreamExchange) -> RequestExchange) {
-        self.idleCloser = HTTP2IdleCloser(idleTimeout: idleTimeout)
+    init(idleTimeout: TimeAmount, drainDeadline: TimeAmount, makeExchange: @escaping (HTTP2StreamExchange) -> RequestExchange) {
+        self.closer = HTTP2ConnectionCloser(idleTimeout: idleTimeout, drainDeadline: drainDeadline)
         self.makeExchange = makeExchange
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        if context.channel.isActive { idleCloser.arm(context: context) }
+        if context.channel.isActive { closer.noStreamOpen(context: context) }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -62,7 +62,9 @@ final class HTTP2RequestHandler: ChannelInboundHandler {
                 // Trailers: only their END_STREAM matters.
                 if headers.endStream { stream.receiveEnd() }
             } else {
-                if streams.isEmpty { idleCloser.disarm() }
+                // Once draining, the GOAWAY has named the last stream taken; later ones are not.
+                guard !closer.isDraining else { return }
+                closer.streamOpened(frame.streamID)
                 let stream = HTTP2StreamExchange(streamID: frame.streamID, connection: self)
                 stream.exchange = makeExchange(stream)
                 streams[frame.streamID] = stream
@@ -76,14 +78,13 @@ final class HTTP2RequestHandler: ChannelInboundHandler {
         }
     }
 
-    /// Stream events end here: NIOHTTP2's connection manager, earlier in the pipeline, has counted
-    /// streams from them already, and nothing after this handler wants them (passing them on was
-    /// two more hops for every stream).
+    /// Stream events end here: nothing after this handler wants them (passing them on was two more
+    /// hops for every stream). The server's drain arrives here too.
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let closed = event as? StreamClosedEvent {
             if let stream = streams.removeValue(forKey: closed.streamID) {
                 stream.detach()
-                if streams.isEmpty { idleCloser.arm(context: context) }
+                if streams.isEmpty { closer.noStreamOpen(context: context) }
             }
         } else if let window = event as? NIOHTTP2WindowUpdatedEvent {
             guard window.streamID == .rootStream, let inbound = window.inboundWindowSize else { return }
@@ -95,13 +96,15 @@ final class HTTP2RequestHandler: ChannelInboundHandler {
                 context.writeAndFlush(wrapOutboundOut(HTTP2Frame(streamID: .rootStream, payload: .windowUpdate(windowSizeIncrement: increment))),
                                       promise: nil)
             }
+        } else if event is ChannelShouldQuiesceEvent {
+            closer.drain(context: context, streamsOpen: !streams.isEmpty)
         } else {
             context.fireUserInboundEventTriggered(event)
         }
     }
 
     private func detachAll() {
-        idleCloser.disarm()
+        closer.stop()
         readEndWaiters.removeAll()
         let open = streams
         streams.removeAll()
