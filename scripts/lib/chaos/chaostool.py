@@ -631,7 +631,7 @@ def scenario_h2_abuse(row: Row) -> None:
         return data != b"timeout" and not data.startswith(b"HTTP/1.1 2"), f"closed after {took:.1f}s ({data[:20]!r})"
 
     def unfinished_headers_h2():
-        # No request completes: the connection manager's idle timeout (60 s) should close it.
+        # No request completes: the idle timeout (60 s) should close it (HTTP2ConnectionCloser).
         c = RawH2(inlet.port)
         c.send(headers_frame(1, Encoder().encode(request_headers("/v1/track")), end_headers=False))
         started = time.monotonic()
