@@ -49,6 +49,23 @@ import Testing
         #expect(verify("not json".bytes).rejectionReason == "mailgun: missing signature object")
     }
 
+    /// The endpoint parses the body once and hands the parse to the verifier and the normaliser.
+    @Test func theCallersParseIsWhatIsVerifiedAndNormalised() throws {
+        let parsed = try JSONParser.parse(Self.signed().bytes)
+        var request = TestSigner.request(headers: [("Content-Type", "application/json")], body: Array("unparsed".utf8))
+        request.json = parsed
+        #expect(ProviderVerifier.verify(kind: .mailgun, request: request, credentials: ProviderCredentials(secrets: [Self.key]),
+                                        now: TestSigner.now) == .verified)
+        let events = try ProviderNormalizer.normalize(kind: .mailgun, body: Array("unparsed".utf8), contentType: "application/json",
+                                                      context: Self.context, json: .success(parsed)).events
+        #expect(events.map(\.document["status"]) == ["opened"])
+        let failed = JSONParseError(code: "syntax", message: "unexpected byte", offset: 0)
+        #expect(throws: InletError.self) {
+            try ProviderNormalizer.normalize(kind: .mailgun, body: Self.signed().bytes, contentType: nil, context: Self.context,
+                                             json: .failure(failed))
+        }
+    }
+
     // MARK: normalisation
 
     static let context = DeliveryContext(tenantId: "acme", sourceId: "acme-mailgun", receivedAt: TestSigner.now)

@@ -13,15 +13,24 @@ public struct ProviderRequest: Sendable {
     /// The body already parsed as a form by the caller, who needs it again to normalise (Twilio);
     /// `nil`: a verifier that needs the form parses the body itself.
     public var form: [(String, String)]?
+    /// The body already parsed as JSON by the caller, who needs it again for the replay nonce and
+    /// to normalise (Mailgun, SES); `nil`: a verifier that needs it parses the body itself.
+    public var json: JSONValue?
 
     public init(method: String, path: String, headers: [(name: String, value: String)], body: [UInt8], publicURL: String,
-                form: [(String, String)]? = nil) {
+                form: [(String, String)]? = nil, json: JSONValue? = nil) {
         self.method = method
         self.path = path
         self.headers = headers
         self.body = body
         self.publicURL = publicURL
         self.form = form
+        self.json = json
+    }
+
+    /// `json`, or the body parsed now; `nil` when it is not JSON.
+    var parsedJSON: JSONValue? {
+        json ?? (try? JSONParser.parse(body))
     }
 
     /// The first value of the header `name`, compared case-insensitively as HTTP field names are.

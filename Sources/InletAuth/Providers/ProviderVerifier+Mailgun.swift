@@ -31,7 +31,7 @@ extension ProviderVerifier {
             guard let timestamp = field("timestamp"), let token = field("token"), let signature = field("signature") else { return nil }
             return (timestamp, token, signature)
         }
-        guard let body = try? JSONParser.parse(request.body), let object = body["signature"] else { return nil }
+        guard let body = request.parsedJSON, let object = body["signature"] else { return nil }
         let timestamp: String
         switch object["timestamp"] {
         case .string(let text)?: timestamp = text

@@ -15,7 +15,7 @@ extension ProviderVerifier {
         guard let certificate = try? Certificate(pemEncoded: pem), let key = _RSA.Signing.PublicKey(certificate.publicKey) else {
             return .rejected(reason: "ses: configured certificate is not an RSA certificate in PEM")
         }
-        guard let body = try? JSONParser.parse(request.body), let message = body.objectValue else {
+        guard let body = request.parsedJSON, let message = body.objectValue else {
             return .rejected(reason: "ses: body is not an SNS JSON message")
         }
         guard let type = message["Type"]?.stringValue, let canonical = snsCanonicalString(message, type: type) else {

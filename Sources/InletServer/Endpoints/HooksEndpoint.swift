@@ -53,11 +53,16 @@ final class HooksEndpoint: Endpoint {
             return eventLoop.makeSucceededFuture(EndpointSupport.wrongRegion(tenant: source.tenantId, region: source.region))
         }
         let now = Date()
-        // Twilio's form is parsed once, for its signature and for its event.
+        // A body that the signature check reads is parsed once, for the signature, the replay
+        // nonce and the events: Twilio's form, Mailgun's and SNS's JSON. Other bodies are parsed
+        // only once verified.
         let form = source.kind == .twilio ? FormURLEncoded.parse(request.body) : nil
+        let json = source.kind == .mailgun || source.kind == .ses
+            ? Result { () throws(JSONParseError) in try JSONParser.parse(request.body) } : nil
         let providerRequest = ProviderRequest(
             method: request.method.rawValue, path: request.uri,
-            headers: request.headers.map { (name: $0.name, value: $0.value) }, body: request.body, publicURL: publicURL, form: form
+            headers: request.headers.map { (name: $0.name, value: $0.value) }, body: request.body, publicURL: publicURL, form: form,
+            json: try? json?.get()
         )
         switch ProviderVerifier.verify(kind: source.kind, request: providerRequest, credentials: source.credentials, now: now) {
         case .rejected(let reason):
@@ -77,7 +82,8 @@ final class HooksEndpoint: Endpoint {
             let context = DeliveryContext(tenantId: source.tenantId, sourceId: source.id, receivedAt: now,
                                           headerEventId: request.headers.first(name: "webhook-id"))
             payload = try ProviderNormalizer.normalize(kind: source.kind, body: request.body,
-                                                       contentType: request.headers.first(name: "content-type"), context: context, form: form)
+                                                       contentType: request.headers.first(name: "content-type"), context: context,
+                                                       form: form, json: json)
         } catch {
             return eventLoop.makeSucceededFuture(.error(error))
         }
@@ -87,12 +93,13 @@ final class HooksEndpoint: Endpoint {
         // Rate limits only sources whose route asks for it: providers retry on `429`, so a limit
         // is opt-in for callbacks.
         guard let policy = source.rateLimit else {
-            return deduplicated(source: source, request: request, payload: payload, now: now, headers: [], on: eventLoop)
+            return deduplicated(source: source, request: request, body: providerRequest.json, payload: payload, now: now, headers: [],
+                                on: eventLoop)
         }
         return limiter.check(tenantId: source.tenantId, sourceId: source.id, policy: policy, cost: max(1, payload.events.count),
                              on: eventLoop).flatMap { decision in
             if let refusal = EndpointSupport.refusal(decision) { return eventLoop.makeSucceededFuture(refusal) }
-            return self.deduplicated(source: source, request: request, payload: payload, now: now,
+            return self.deduplicated(source: source, request: request, body: providerRequest.json, payload: payload, now: now,
                                      headers: EndpointSupport.rateLimitHeaders(decision), on: eventLoop)
         }
     }
@@ -100,9 +107,9 @@ final class HooksEndpoint: Endpoint {
     /// The replay check: one nonce per delivery, set before storing and cleared again if the store
     /// fails, so the provider's retry is not mistaken for a replay. Redis being down only skips
     /// this check; the unique `dedupKey` still stops duplicates.
-    private func deduplicated(source: SourceRoute, request: InletRequest, payload: ProviderPayload, now: Date,
+    private func deduplicated(source: SourceRoute, request: InletRequest, body: JSONValue?, payload: ProviderPayload, now: Date,
                               headers: [(String, String)], on eventLoop: any EventLoop) -> EventLoopFuture<InletResponse> {
-        guard let nonce = Self.nonce(kind: source.kind, request: request, payload: payload) else {
+        guard let nonce = Self.nonce(kind: source.kind, request: request, body: body, payload: payload) else {
             return storeAll(source: source, payload: payload, now: now, headers: headers, on: eventLoop)
         }
         let key = "inlet:nonce:{\(source.tenantId):\(source.id)}:\(nonce)"
@@ -155,10 +162,11 @@ final class HooksEndpoint: Endpoint {
 
     /// The id that makes one delivery unique, where the scheme has one outside the signed event id:
     /// Mailgun's signing token, the Standard Webhooks `webhook-id`, or a single event's own id.
-    static func nonce(kind: SourceKind, request: InletRequest, payload: ProviderPayload) -> String? {
+    /// `body`: the request's JSON body, already parsed (Mailgun's).
+    static func nonce(kind: SourceKind, request: InletRequest, body: JSONValue?, payload: ProviderPayload) -> String? {
         switch kind {
         case .mailgun:
-            guard let body = try? JSONParser.parse(request.body), let token = body["signature"]?["token"]?.stringValue else { return nil }
+            guard let token = body?["signature"]?["token"]?.stringValue else { return nil }
             return "mailgun:" + token
         case .standardWebhooks:
             return request.headers.first(name: "webhook-id").map { "webhook:" + $0 }

@@ -6,30 +6,33 @@ import InletModel
 /// is skipped rather than refused, because refusing would make the provider retry the whole
 /// callback forever; a body that is not the provider's shape is a `400`.
 public enum ProviderNormalizer {
-    /// `form`: the body already parsed as a form, when the caller has it (Twilio's verification
-    /// parses it too); `nil` parses it here where a provider posts forms.
+    /// `form` and `json`: the body already parsed, when the caller has it (the verifiers of
+    /// Twilio, Mailgun and SES read it too); `nil` parses it here.
     public static func normalize(
-        kind: SourceKind, body: [UInt8], contentType: String?, context: DeliveryContext, form: [(String, String)]? = nil
+        kind: SourceKind, body: [UInt8], contentType: String?, context: DeliveryContext, form: [(String, String)]? = nil,
+        json: Result<JSONValue, JSONParseError>? = nil
     ) throws(InletError) -> ProviderPayload {
+        func parsed() throws(InletError) -> JSONValue {
+            try Self.json(json ?? Result { () throws(JSONParseError) in try JSONParser.parse(body) }, kind)
+        }
         switch kind {
         case .twilio: return ProviderPayload(events: try twilio(form ?? FormURLEncoded.parse(body)).map { $0.event(context) })
-        case .sendgrid: return ProviderPayload(events: try sendGrid(try json(body, kind)).map { $0.event(context) })
-        case .mailgun: return ProviderPayload(events: try mailgun(try json(body, kind)).map { $0.event(context) })
-        case .whatsapp: return ProviderPayload(events: try whatsApp(try json(body, kind)).map { $0.event(context) })
-        case .ses: return try ses(try json(body, kind), context: context)
-        case .postmark: return ProviderPayload(events: try postmark(try json(body, kind)).map { $0.event(context) })
+        case .sendgrid: return ProviderPayload(events: try sendGrid(try parsed()).map { $0.event(context) })
+        case .mailgun: return ProviderPayload(events: try mailgun(try parsed()).map { $0.event(context) })
+        case .whatsapp: return ProviderPayload(events: try whatsApp(try parsed()).map { $0.event(context) })
+        case .ses: return try ses(try parsed(), context: context)
+        case .postmark: return ProviderPayload(events: try postmark(try parsed()).map { $0.event(context) })
         case .standardWebhooks:
-            return ProviderPayload(events: try standardWebhooks(try json(body, kind), context: context).map { $0.event(context) })
+            return ProviderPayload(events: try standardWebhooks(try parsed(), context: context).map { $0.event(context) })
         case .events, .imports:
             throw InletError.badRequest("not_a_provider", "source kind \(kind.rawValue) does not take provider callbacks")
         }
     }
 
-    static func json(_ body: [UInt8], _ kind: SourceKind) throws(InletError) -> JSONValue {
-        do {
-            return try JSONParser.parse(body)
-        } catch {
-            throw malformed(kind, "body is not valid JSON (\(error.description))")
+    static func json(_ parsed: Result<JSONValue, JSONParseError>, _ kind: SourceKind) throws(InletError) -> JSONValue {
+        switch parsed {
+        case .success(let value): return value
+        case .failure(let error): throw malformed(kind, "body is not valid JSON (\(error.description))")
         }
     }
 
