@@ -56,22 +56,19 @@ public final class RateLimiter: Sendable {
         key: String, gcra: GCRA, cost: Int, on eventLoop: any EventLoop,
         _ completion: @escaping @Sendable (Result<RateLimitDecision, any Error>) -> Void
     ) {
-        let command = [
-            "EVALSHA", GCRAScript.sha1, "1", key,
-            String(gcra.emissionIntervalMicroseconds), String(gcra.toleranceMicroseconds), String(max(0, cost)),
-        ]
+        let command = GCRACommand.encode(key: key, gcra: gcra, cost: cost)
         let redis = self.redis
         let decide: @Sendable (Result<RESPValue, any Error>) -> Void = { reply in
             completion(reply.flatMap { reply in Result { try Self.decision(from: reply, gcra: gcra) } })
         }
-        redis.send(command, on: eventLoop).whenComplete { reply in
+        redis.send(encoded: command, on: eventLoop).whenComplete { reply in
             // After a restart or SCRIPT FLUSH the script is gone: load it and retry once.
             guard case .success(.error(let message)) = reply, message.hasPrefix("NOSCRIPT") else {
                 return decide(reply)
             }
             redis.send(["SCRIPT", "LOAD", GCRAScript.source], on: eventLoop).whenComplete { loaded in
                 if case .failure(let error) = loaded { return decide(.failure(error)) }
-                redis.send(command, on: eventLoop).whenComplete(decide)
+                redis.send(encoded: command, on: eventLoop).whenComplete(decide)
             }
         }
     }
