@@ -77,6 +77,12 @@ public final class RedisClient: Sendable {
         return reply
     }
 
+    /// The loops this client keeps connections on, fixed at `init`: callers that keep per-loop
+    /// state of their own build it from these once, and then find it without a lock.
+    public var eventLoops: [any EventLoop] {
+        connectionsByLoop.values.map(\.eventLoop)
+    }
+
     /// Succeeds when Redis answers `PONG`.
     public func ping(on eventLoop: any EventLoop) -> EventLoopFuture<Void> {
         send(["PING"], on: eventLoop).flatMapThrowing { reply in
