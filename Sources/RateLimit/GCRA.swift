@@ -54,4 +54,21 @@ public struct GCRA: Sendable, Hashable {
             newTAT: newTAT
         )
     }
+
+    /// One request's part of an allowed outcome for several requests decided together as one of
+    /// their summed cost: what it would have got, decided on its own right after the ones before it
+    /// at the same instant. `eventsAfter` is the summed cost of the requests after it. Each request
+    /// pushes the TAT by its cost, so this one's TAT stands `eventsAfter` intervals before the
+    /// group's: that many more events remain, and the bucket is full again that much sooner.
+    public func outcome(partOf summed: Outcome, eventsAfter: Int) -> Outcome {
+        precondition(summed.allowed, "only an allowed outcome is shared out; a refused one changed nothing")
+        let later = Int64(max(0, eventsAfter)) * emissionIntervalMicroseconds
+        return Outcome(
+            allowed: true,
+            remaining: summed.remaining + max(0, eventsAfter),
+            resetMicroseconds: summed.resetMicroseconds - later,
+            retryAfterMicroseconds: 0,
+            newTAT: summed.newTAT.map { $0 - later }
+        )
+    }
 }

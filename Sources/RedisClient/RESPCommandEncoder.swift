@@ -8,20 +8,36 @@ public enum RESPCommandEncoder {
     /// Encodes `arguments` (the command name first) and appends the bytes to `buffer`.
     public static func encode(_ arguments: [String], into buffer: inout ByteBuffer) {
         buffer.reserveCapacity(minimumWritableBytes: arguments.reduce(16) { $0 + $1.utf8.count + 16 })
-        writeCount(UInt8(ascii: "*"), arguments.count, into: &buffer)
+        writeArrayHeader(count: arguments.count, into: &buffer)
         for argument in arguments {
-            var argument = argument
-            argument.withUTF8 { writeBulkString(UnsafeRawBufferPointer($0), into: &buffer) }
+            writeBulkString(argument, into: &buffer)
         }
     }
 
     /// Encodes binary arguments (the command name first) and appends the bytes to `buffer`.
     public static func encode(_ arguments: [ByteBuffer], into buffer: inout ByteBuffer) {
         buffer.reserveCapacity(minimumWritableBytes: arguments.reduce(16) { $0 + $1.readableBytes + 16 })
-        writeCount(UInt8(ascii: "*"), arguments.count, into: &buffer)
+        writeArrayHeader(count: arguments.count, into: &buffer)
         for argument in arguments {
             argument.withUnsafeReadableBytes { writeBulkString($0, into: &buffer) }
         }
+    }
+
+    /// `*count` CRLF: opens a command of `count` arguments, for callers that write the arguments
+    /// one by one (a hot command with a constant head need not build an array of Strings).
+    public static func writeArrayHeader(count: Int, into buffer: inout ByteBuffer) {
+        writeCount(UInt8(ascii: "*"), count, into: &buffer)
+    }
+
+    /// One argument, as a bulk string.
+    public static func writeBulkString(_ argument: String, into buffer: inout ByteBuffer) {
+        var argument = argument
+        argument.withUTF8 { writeBulkString(UnsafeRawBufferPointer($0), into: &buffer) }
+    }
+
+    /// One integer argument in decimal, as Redis reads numbers, without building a String.
+    public static func writeBulkString(decimal value: Int64, into buffer: inout ByteBuffer) {
+        withDecimalDigits(value) { writeBulkString($0, into: &buffer) }
     }
 
     private static func writeBulkString(_ bytes: UnsafeRawBufferPointer, into buffer: inout ByteBuffer) {
@@ -33,19 +49,28 @@ public enum RESPCommandEncoder {
     /// `prefix`, `count` in decimal, CRLF.
     private static func writeCount(_ prefix: UInt8, _ count: Int, into buffer: inout ByteBuffer) {
         buffer.writeInteger(prefix)
+        withDecimalDigits(Int64(count)) { buffer.writeBytes($0) }
+        buffer.writeStaticString("\r\n")
+    }
+
+    /// The ASCII digits of `value` (with a leading `-` when negative), from a buffer on the stack.
+    private static func withDecimalDigits(_ value: Int64, _ body: (UnsafeRawBufferPointer) -> Void) {
         var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
                      UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
             (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
         withUnsafeMutableBytes(of: &digits) { storage in
-            var value = UInt(count)
+            var magnitude = value.magnitude
             var start = storage.count
             repeat {
                 start -= 1
-                storage[start] = UInt8(ascii: "0") + UInt8(value % 10)
-                value /= 10
-            } while value > 0
-            buffer.writeBytes(UnsafeRawBufferPointer(rebasing: storage[start...]))
+                storage[start] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+            } while magnitude > 0
+            if value < 0 {
+                start -= 1
+                storage[start] = UInt8(ascii: "-")
+            }
+            body(UnsafeRawBufferPointer(rebasing: storage[start...]))
         }
-        buffer.writeStaticString("\r\n")
     }
 }

@@ -52,25 +52,10 @@ public final class RedisClient: Sendable {
         return send(encoded: encoded, on: eventLoop)
     }
 
-    /// Succeeds when Redis answers `PONG`.
-    public func ping(on eventLoop: any EventLoop) -> EventLoopFuture<Void> {
-        send(["PING"], on: eventLoop).flatMapThrowing { reply in
-            guard reply == .simpleString("PONG") else {
-                throw RedisClientError(.protocolError, "PING answered \(reply)")
-            }
-        }
-    }
-
-    /// Closes every connection; commands sent afterwards fail with `clientShutdown`.
-    public func shutdown() async {
-        var all = Array(connectionsByLoop.values)
-        if !all.contains(where: { $0 === foreignLoopConnections }) { all.append(foreignLoopConnections) }
-        for connections in all {
-            try? await connections.eventLoop.flatSubmit { connections.shutdown() }.get()
-        }
-    }
-
-    private func send(encoded: ByteBuffer, on eventLoop: any EventLoop) -> EventLoopFuture<RESPValue> {
+    /// Sends one command already encoded as RESP (see `RESPCommandEncoder`), for hot callers that
+    /// keep the constant part of their command as bytes. The bytes must be exactly one command:
+    /// replies are matched to commands in order.
+    public func send(encoded: ByteBuffer, on eventLoop: any EventLoop) -> EventLoopFuture<RESPValue> {
         let start = NIODeadline.now()
         let reply: EventLoopFuture<RESPValue>
         if let connections = connectionsByLoop[ObjectIdentifier(eventLoop)] {
@@ -90,5 +75,29 @@ public final class RedisClient: Sendable {
             if case .failure = result { errors.increment() }
         }
         return reply
+    }
+
+    /// The loops this client keeps connections on, fixed at `init`: callers that keep per-loop
+    /// state of their own build it from these once, and then find it without a lock.
+    public var eventLoops: [any EventLoop] {
+        connectionsByLoop.values.map(\.eventLoop)
+    }
+
+    /// Succeeds when Redis answers `PONG`.
+    public func ping(on eventLoop: any EventLoop) -> EventLoopFuture<Void> {
+        send(["PING"], on: eventLoop).flatMapThrowing { reply in
+            guard reply == .simpleString("PONG") else {
+                throw RedisClientError(.protocolError, "PING answered \(reply)")
+            }
+        }
+    }
+
+    /// Closes every connection; commands sent afterwards fail with `clientShutdown`.
+    public func shutdown() async {
+        var all = Array(connectionsByLoop.values)
+        if !all.contains(where: { $0 === foreignLoopConnections }) { all.append(foreignLoopConnections) }
+        for connections in all {
+            try? await connections.eventLoop.flatSubmit { connections.shutdown() }.get()
+        }
     }
 }

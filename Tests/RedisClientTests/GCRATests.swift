@@ -91,4 +91,37 @@ import Testing
         #expect(refused.headers.map(\.0) == ["RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset", "Retry-After"])
         #expect(refused.headers.last?.1 == "2")
     }
+
+    /// A summed decision shared out must equal deciding the same requests one after the other.
+    @Test func partsOfASummedOutcomeMatchDecidingOneByOne() {
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<500 {
+            let gcra = GCRA(policy: RateLimitPolicy(perSecond: Double(Int.random(in: 1...2000, using: &generator)),
+                                                    burst: Int.random(in: 1...50, using: &generator)))
+            let now = 1_000 * second
+            // A stored TAT anywhere from long past (full bucket) to almost the whole tolerance ahead.
+            let tat = now + Int64.random(in: -gcra.toleranceMicroseconds...gcra.toleranceMicroseconds, using: &generator)
+            let costs = (0..<Int.random(in: 1...6, using: &generator)).map { _ in Int.random(in: 0...4, using: &generator) }
+            let total = costs.reduce(0, +)
+            let summed = gcra.evaluate(tat: tat, now: now, cost: total)
+            guard summed.allowed else { continue }
+            var storedTAT: Int64? = tat
+            var eventsSoFar = 0
+            for cost in costs {
+                let alone = gcra.evaluate(tat: storedTAT, now: now, cost: cost)
+                storedTAT = alone.newTAT ?? storedTAT
+                eventsSoFar += cost
+                #expect(gcra.outcome(partOf: summed, eventsAfter: total - eventsSoFar) == alone, "tat \(tat) costs \(costs)")
+            }
+        }
+    }
+
+    /// Near the limit the sum can be refused while a prefix of its requests would fit, which is why
+    /// a refused group is decided again one by one rather than shared out.
+    @Test func aRefusedSumSaysNothingAboutItsParts() {
+        let gcra = GCRA(policy: policy)
+        let summed = gcra.evaluate(tat: nil, now: second, cost: 6)
+        #expect(!summed.allowed && summed.newTAT == nil)
+        #expect(gcra.evaluate(tat: nil, now: second, cost: 5).allowed)
+    }
 }
