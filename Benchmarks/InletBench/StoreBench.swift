@@ -155,11 +155,7 @@ struct StoreBench: AsyncParsableCommand {
         guard let event = batch.accepted.first else {
             throw ValidationError("\(eventBody) is not a valid track event")
         }
-        // Without the event's `_id`: each copy gets its own (libmongoc's in the ceiling run, the
-        // store's in inlet's), as one shared `_id` would make every copy but one a duplicate.
-        var document = event.document
-        document["_id"] = nil
-        return document
+        return event.document
     }
 
     static func withMessageId(_ template: JSONObject, _ index: Int) -> JSONObject {
