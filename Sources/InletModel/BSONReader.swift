@@ -41,20 +41,6 @@ public enum BSONReader {
             return readDocument(bytes, &position).map { .object($0) }
         case 0x04:
             return readDocument(bytes, &position).map { .array($0.map(\.1)) }
-        case 0x07:
-            // As the store reads ObjectIds: 24 lowercase hex digits.
-            guard position + ObjectID.byteCount <= end else { return nil }
-            let hex = Array("0123456789abcdef".utf8)
-            let text = String(unsafeUninitializedCapacity: 2 * ObjectID.byteCount) { out in
-                for offset in 0..<ObjectID.byteCount {
-                    let byte = bytes[position + offset]
-                    out[2 * offset] = hex[Int(byte >> 4)]
-                    out[2 * offset + 1] = hex[Int(byte & 0xF)]
-                }
-                return 2 * ObjectID.byteCount
-            }
-            position += ObjectID.byteCount
-            return .string(text)
         case 0x08:
             guard position < end else { return nil }
             position += 1

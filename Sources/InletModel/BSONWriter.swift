@@ -13,8 +13,8 @@ public struct BSONWriter: Sendable {
     }
 
     enum ElementType: UInt8 {
-        case double = 0x01, string = 0x02, document = 0x03, array = 0x04, objectID = 0x07, bool = 0x08,
-             dateTime = 0x09, null = 0x0A, int64 = 0x12
+        case double = 0x01, string = 0x02, document = 0x03, array = 0x04, bool = 0x08, dateTime = 0x09,
+             null = 0x0A, int64 = 0x12
     }
 
     /// Opens a document (the top level, or the value of an element whose key is written);
@@ -158,23 +158,6 @@ public struct BSONWriter: Sendable {
     public static func document(_ object: JSONObject) -> [UInt8] {
         var writer = BSONWriter()
         writer.append(object)
-        return writer.bytes
-    }
-
-    /// A new ObjectId under `_id`: the first field of a document to insert (see `ObjectID`).
-    public mutating func appendNewObjectID(now: Date = Date()) {
-        bytes.append(ElementType.objectID.rawValue)
-        bytes.append(contentsOf: [UInt8(ascii: "_"), UInt8(ascii: "i"), UInt8(ascii: "d"), 0])
-        ObjectID.append(to: &bytes, now: now)
-    }
-
-    /// `object` as a document to insert: led by a new `_id` unless it has one of its own.
-    public static func insertDocument(_ object: JSONObject) -> [UInt8] {
-        var writer = BSONWriter()
-        let start = writer.beginDocument()
-        if object["_id"] == nil { writer.appendNewObjectID() }
-        for (key, value) in object { writer.append(key, value) }
-        writer.endDocument(start)
         return writer.bytes
     }
 

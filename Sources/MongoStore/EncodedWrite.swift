@@ -19,7 +19,7 @@ final class EncodedWrite: Sendable {
         collection = write.collection
         switch write.kind {
         case .insert(let document):
-            let encoded = BSONDocument(bytes: BSONWriter.insertDocument(document))
+            let encoded = BSONDocument(document)
             kind = .insert(encoded)
             byteCount = encoded.byteCount
         case .insertBSON(let bytes):
@@ -31,7 +31,7 @@ final class EncodedWrite: Sendable {
             kind = .upsert(filter: filter, update: update)
             byteCount = filter.byteCount + update.byteCount
         case .insertOrUpdate(let document, let filter, let update):
-            let encoded = BSONDocument(bytes: BSONWriter.insertDocument(document))
+            let encoded = BSONDocument(document)
             let fallback = EncodedWrite(.upsert(write.collection, filter: filter, update: update))
             kind = .insertOrUpdate(encoded, update: fallback)
             byteCount = encoded.byteCount + fallback.byteCount

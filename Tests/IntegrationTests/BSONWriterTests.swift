@@ -35,29 +35,4 @@ import Testing
         writer.endDocument(start)
         #expect(writer.bytes == BSONWriter.document(try #require(try JSONParser.parse(text).objectValue)))
     }
-
-    @Test func documentsToInsertLeadWithANewObjectId() throws {
-        let now = Date(timeIntervalSince1970: 1_764_000_000)
-        var first = BSONWriter()
-        let start = first.beginDocument()
-        first.appendNewObjectID(now: now)
-        first.append("n", 1)
-        first.endDocument(start)
-        let read = BSONDocument(bytes: first.bytes).toJSONObject()
-        #expect(Array(read.keys) == ["_id", "n"])
-        #expect(BSONReader.object(first.bytes) == read, "BSONReader reads ObjectIds as libbson does")
-        // libbson reads ObjectIds as 24 hex digits; the first 8 are the time, in seconds.
-        let id = try #require(read["_id"]?.stringValue)
-        #expect(id.count == 24 && id.allSatisfy(\.isHexDigit))
-        #expect(UInt32(id.prefix(8), radix: 16) == 1_764_000_000)
-
-        let one = ObjectID.make(now: now), two = ObjectID.make(now: now)
-        #expect(one.count == 12 && one != two)
-        #expect(one[4..<9] == two[4..<9], "the process part stays")
-
-        let inserted = BSONDocument(bytes: BSONWriter.insertDocument(["n": 1])).toJSONObject()
-        #expect(Array(inserted.keys) == ["_id", "n"])
-        let ownId = BSONDocument(bytes: BSONWriter.insertDocument(["n": 1, "_id": "mine"])).toJSONObject()
-        #expect(ownId == ["n": 1, "_id": "mine"], "a document's own _id is kept, and no second one added")
-    }
 }

@@ -69,30 +69,6 @@ struct MongoStoreTests {
         }
     }
 
-    /// libmongoc adds an `_id` to any inserted document without one (copying the document and
-    /// calling `getpid()` for each); inlet's own must be the ones stored.
-    @Test func insertsAreStoredWithInletsObjectIds() async throws {
-        try await Self.withStore { (store: MongoStore) async throws in
-            var writer = BSONWriter()
-            let start = writer.beginDocument()
-            writer.appendNewObjectID()
-            writer.append("tenantId", string: "acme")
-            writer.append("messageId", string: "m-bson")
-            writer.endDocument(start)
-            let written = try #require(BSONReader.object(writer.bytes)["_id"])
-            let outcomes = await store.submit([.insert(Collections.events, bson: writer.bytes), Self.event("m-object")])
-            #expect(outcomes == [.stored, .stored])
-
-            let fromBSON = try #require(try await store.findOne(Collections.events, filter: ["messageId": "m-bson"]))
-            #expect(fromBSON["_id"] == written)
-            let fromObject = try #require(try await store.findOne(Collections.events, filter: ["messageId": "m-object"]))
-            let id = try #require(fromObject["_id"]?.stringValue)
-            // Hex digits 8..<18 are the generator's per-process part: libmongoc's would differ.
-            let processPart = ObjectID.make()[4..<9].map { String(format: "%02x", $0) }.joined()
-            #expect(id.dropFirst(8).prefix(10) == Substring(processPart))
-        }
-    }
-
     @Test func concurrentSubmittersAreBatched() async throws {
         let submissions = 2_000
         try await Self.withStore { (store: MongoStore) async throws in

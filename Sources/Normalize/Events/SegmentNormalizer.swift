@@ -189,8 +189,6 @@ public enum SegmentNormalizer {
 
         var document = BSONWriter(capacity: eventBytes + 192)
         let start = document.beginDocument()
-        // Our own `_id`, so libmongoc does not copy the document to put one in front.
-        document.appendNewObjectID(now: receivedAt)
         document.append("tenantId", string: context.tenantId)
         document.append("sourceId", string: context.sourceId)
         document.append("messageId", string: messageId)
