@@ -30,7 +30,9 @@ public enum JSONParser {
             var reader = Reader(bytes: buffer, limits: limits)
             return Result { () throws(JSONParseError) in
                 try reader.parseDocument()
-                return JSONTape(input: bytes, nodes: reader.nodes, decoded: reader.decoded)
+                return JSONTape(
+                    input: bytes, nodes: reader.nodes, decoded: reader.decoded,
+                    hasUnstorableFieldNames: reader.hasUnstorableFieldNames)
             }
         }
         return try result.get()
@@ -62,6 +64,8 @@ extension JSONParser {
         /// The tape's nodes and decoded string bytes so far.
         var nodes: [JSONTape.Node] = []
         var decoded: [UInt8] = []
+        /// Whether some object key is empty or holds a NUL (see `JSONTape.hasUnstorableFieldNames`).
+        var hasUnstorableFieldNames = false
 
         init(bytes: UnsafeBufferPointer<UInt8>, limits: Limits) {
             self.bytes = bytes
@@ -149,6 +153,7 @@ extension JSONParser {
                 let keyOffset = index
                 let key = nodes.count
                 try parseString()
+                if !hasUnstorableFieldNames { hasUnstorableFieldNames = isUnstorableKey(key) }
                 if count < 16 {
                     var earlier = node + 1
                     for _ in 0..<count {
@@ -202,6 +207,15 @@ extension JSONParser {
             return decoded.withUnsafeBufferPointer { decoded in
                 first.bytes(input: bytes, decoded: decoded).elementsEqual(second.bytes(input: bytes, decoded: decoded))
             }
+        }
+
+        /// Empty, or holding a NUL. A raw NUL is refused as a control character, so only a key
+        /// with escapes (`\u0000`) can hold one: keys without escapes need no scan.
+        func isUnstorableKey(_ key: Int) -> Bool {
+            let node = nodes[key]
+            guard node.length > 0 else { return true }
+            guard node.flag else { return false }
+            return decoded.withUnsafeBufferPointer { node.bytes(input: bytes, decoded: $0).contains(0) }
         }
 
         func keyBytes(_ key: Int) -> [UInt8] {

@@ -70,11 +70,15 @@ public final class JSONTape: Sendable {
     let nodes: [Node]
     /// The decoded bytes of strings that had escapes.
     let decoded: [UInt8]
+    /// Whether any object key in the document is empty or holds a NUL, noted while parsing so
+    /// that `firstUnstorableFieldName` need not walk every event of a clean body (nearly all).
+    let hasUnstorableFieldNames: Bool
 
-    init(input: [UInt8], nodes: [Node], decoded: [UInt8]) {
+    init(input: [UInt8], nodes: [Node], decoded: [UInt8], hasUnstorableFieldNames: Bool) {
         self.input = input
         self.nodes = nodes
         self.decoded = decoded
+        self.hasUnstorableFieldNames = hasUnstorableFieldNames
     }
 
     /// The document's top-level value.
@@ -220,6 +224,7 @@ extension JSONTape {
     /// The path of the first field name MongoDB cannot store (empty, or containing NUL) within
     /// value `index`, as `JSONObject.firstUnstorableFieldName` spells it; `nil` when all are fine.
     public func firstUnstorableFieldName(_ index: Index) -> String? {
+        guard hasUnstorableFieldNames else { return nil }
         switch kind(index) {
         case .object:
             for (key, value) in members(index) {

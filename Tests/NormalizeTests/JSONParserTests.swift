@@ -313,4 +313,25 @@ struct StorableFieldNameTests {
         #expect(try check(#"{"":1}"#) == #""""#)
         #expect(try check(#"{"a":{"b":[0,{"x\u0000y":1}]}}"#) == #"a.b.1."x\u0000y""#)
     }
+
+    /// The tape notes unstorable keys while parsing and skips its walk when there are none; what
+    /// it finds must still be what the tree finds, whatever the key's escapes or depth.
+    @Test("the tape finds the same names as the tree, and clean bodies pass")
+    func tapeAgreesWithTheTree() throws {
+        let bodies = [
+            #"{"a.b":1,"$c":{"d":[1,{"e":2}]}}"#,
+            #"{"v":"a\u0000b","w":["\u0000"],"x\ny":{"\u00e9":1}}"#,
+            #"{"":1}"#,
+            #"{"a":[{"b":1},{"":2}]}"#,
+            #"{"a":{"b":[0,{"x\u0000y":1}]}}"#,
+            #"{"ok":1,"deep":{"\u0000":null},"later":{"":1}}"#,
+            #"[{"a":1},{"b":{"":2}}]"#,
+        ]
+        for body in bodies {
+            let tape = try JSONParser.tape(Array(body.utf8))
+            #expect(tape.firstUnstorableFieldName(tape.root) == tape.value(tape.root).firstUnstorableFieldName, "\(body)")
+        }
+        let clean = try JSONParser.tape(Array(bodies[1].utf8))
+        #expect(clean.firstUnstorableFieldName(clean.root) == nil)
+    }
 }

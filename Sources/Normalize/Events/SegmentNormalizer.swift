@@ -208,8 +208,10 @@ public enum SegmentNormalizer {
         if let originalTimestamp { document.append("originalTimestamp", date: originalTimestamp) }
         if let sentAt { document.append("sentAt", date: sentAt) }
         document.append("receivedAt", date: receivedAt)
-        for (key, value) in tape.members(event) where tape.withStringBytes(key, { isKeptExtra($0) }) {
-            document.appendMember(tape: tape, key: key, value: value)
+        if field.hasKeptExtras {
+            for (key, value) in tape.members(event) where tape.withStringBytes(key, { isKeptExtra($0) }) {
+                document.appendMember(tape: tape, key: key, value: value)
+            }
         }
         document.endDocument(start)
 
@@ -298,6 +300,9 @@ public enum SegmentNormalizer {
     struct Fields {
         var type, userId, anonymousId, event, groupId, previousId, name, category: JSONTape.Index?
         var properties, traits, integrations, context, messageId, timestamp, originalTimestamp, sentAt: JSONTape.Index?
+        /// Whether some other member is kept as sent (`isKeptExtra`): only then does the
+        /// normaliser walk the members a second time to copy them.
+        var hasKeptExtras = false
 
         init(_ tape: JSONTape, _ object: JSONTape.Index) {
             for (key, value) in tape.members(object) {
@@ -319,7 +324,7 @@ public enum SegmentNormalizer {
                 case 11 where named("anonymousId"): anonymousId = value
                 case 12 where named("integrations"): integrations = value
                 case 17 where named("originalTimestamp"): originalTimestamp = value
-                default: break
+                default: if !hasKeptExtras { hasKeptExtras = tape.withStringBytes(key, { SegmentNormalizer.isKeptExtra($0) }) }
                 }
             }
         }
