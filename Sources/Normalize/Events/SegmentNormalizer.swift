@@ -127,7 +127,9 @@ public enum SegmentNormalizer {
         if let forcedType {
             type = forcedType
         } else {
-            guard let raw = field.type, tape.kind(raw) == .string, let parsed = SegmentEventType(rawValue: tape.string(raw)) else {
+            guard let raw = field.type, tape.kind(raw) == .string,
+                  let parsed = tape.withStringBytes(raw, { SegmentEventType(utf8: $0) })
+            else {
                 throw Rejection("invalid_type", "\"type\" must be one of track, identify, page, screen, group, alias")
             }
             type = parsed
@@ -136,8 +138,8 @@ public enum SegmentNormalizer {
         let userId = try identifier(tape, field.userId, "userId")
         let anonymousId = try identifier(tape, field.anonymousId, "anonymousId")
         var eventName: JSONTape.Index?
-        var groupId: String?
-        var previousId: String?
+        var groupId: Identifier?
+        var previousId: Identifier?
         switch type {
         case .track:
             guard let name = field.event, tape.kind(name) == .string, tape.stringByteCount(name) > 0 else {
@@ -165,14 +167,9 @@ public enum SegmentNormalizer {
         let integrations = try optional(tape, field.integrations, .object, "integrations")
         let ownContext = try optional(tape, field.context, .object, "context")
 
-        let messageId: String
-        if let given = try identifier(tape, field.messageId, "messageId") {
-            guard given.utf8.count <= limits.maxMessageIdBytes else {
-                throw Rejection("invalid_field", "\"messageId\" is longer than \(limits.maxMessageIdBytes) bytes")
-            }
-            messageId = given
-        } else {
-            messageId = MessageID.generate()
+        let givenMessageId = try identifier(tape, field.messageId, "messageId")
+        if let givenMessageId, givenMessageId.byteCount(in: tape) > limits.maxMessageIdBytes {
+            throw Rejection("invalid_field", "\"messageId\" is longer than \(limits.maxMessageIdBytes) bytes")
         }
 
         let receivedAt = context.receivedAt
@@ -191,15 +188,22 @@ public enum SegmentNormalizer {
         let start = document.beginDocument()
         document.append("tenantId", string: context.tenantId)
         document.append("sourceId", string: context.sourceId)
-        document.append("messageId", string: messageId)
+        if let givenMessageId {
+            document.append("messageId", givenMessageId, tape: tape)
+        } else {
+            document.append("messageId", stringOfLength: MessageID.length) { MessageID.write(into: $0) }
+        }
+        // The value's bytes end just before the string's closing NUL.
+        let messageIdEnd = document.count - 1
+        let messageIdBytes = (messageIdEnd - (givenMessageId?.byteCount(in: tape) ?? MessageID.length))..<messageIdEnd
         document.append("type", string: type.rawValue)
         if let eventName { document.append("event", tape: tape, eventName) }
         if let name { document.append("name", tape: tape, name) }
         if let category { document.append("category", tape: tape, category) }
-        if let userId { document.append("userId", string: userId) }
-        if let anonymousId { document.append("anonymousId", string: anonymousId) }
-        if let groupId { document.append("groupId", string: groupId) }
-        if let previousId { document.append("previousId", string: previousId) }
+        if let userId { document.append("userId", userId, tape: tape) }
+        if let anonymousId { document.append("anonymousId", anonymousId, tape: tape) }
+        if let groupId { document.append("groupId", groupId, tape: tape) }
+        if let previousId { document.append("previousId", previousId, tape: tape) }
         if let properties { document.append("properties", tape: tape, properties) }
         if let traits { document.append("traits", tape: tape, traits) }
         appendContext(shared: shared.context, own: ownContext, clientIP: context.clientIP, tape: tape, to: &document)
@@ -215,13 +219,13 @@ public enum SegmentNormalizer {
         }
         document.endDocument(start)
 
-        var writes = [StoreWrite.insert(Collections.events, bson: document.bytes)]
+        var profileWrites: [StoreWrite] = []
         if type == .identify, let userId, let traits {
-            writes += UserProfileWrites.make(
-                tenantId: context.tenantId, sourceId: context.sourceId, userId: userId, traits: tape.object(traits),
+            profileWrites = UserProfileWrites.make(
+                tenantId: context.tenantId, sourceId: context.sourceId, userId: userId.text(in: tape), traits: tape.object(traits),
                 seenAt: receivedAt)
         }
-        return NormalizedEvent(index: index, messageId: messageId, bson: document.bytes, writes: writes)
+        return NormalizedEvent(index: index, bson: document.bytes, messageIdBytes: messageIdBytes, profileWrites: profileWrites)
     }
 
     /// `context`: the batch's, with the event's own members over it (a member the batch also has
@@ -346,26 +350,6 @@ public enum SegmentNormalizer {
             if key.elementsEqual(UnsafeBufferPointer(start: reserved.utf8Start, count: reserved.utf8CodeUnitCount)) { return false }
         }
         return !key.contains { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "$") || $0 == 0 }
-    }
-
-    /// An id field: a non-empty string, or a number turned into its decimal text as Segment
-    /// does. `nil` when absent, `null` or empty.
-    static func identifier(_ tape: JSONTape, _ index: JSONTape.Index?, _ key: String) throws(Rejection) -> String? {
-        guard let index else { return nil }
-        switch tape.kind(index) {
-        case .null:
-            return nil
-        case .string:
-            return tape.stringByteCount(index) == 0 ? nil : tape.string(index)
-        case .int:
-            return String(tape.int(index))
-        case .double:
-            let number = tape.double(index)
-            if number.rounded() == number, abs(number) < 9_007_199_254_740_992 { return String(Int64(number)) }
-            return number.description
-        default:
-            throw Rejection("invalid_field", "\"\(key)\" must be a string")
-        }
     }
 
     /// A field that must be of `kind` when present; `nil` when absent or `null`.
