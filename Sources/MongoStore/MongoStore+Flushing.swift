@@ -133,22 +133,28 @@ extension MongoStore {
         // Position in the bulk → position in `writes`; a write libmongoc refuses to add (an
         // invalid key) is answered at once and takes no place in the bulk.
         var writeOfOperation: [Int] = []
+        writeOfOperation.reserveCapacity(writes.count)
         for (index, write) in writes.enumerated() {
             var error = bson_error_t()
-            let added: Bool
+            // The documents are lent in place; each call below copies its document into the bulk.
+            let added: Bool?
             switch write.kind {
             case .insert(let document):
-                added = mongoc_bulk_operation_insert_with_opts(bulk, document.pointer, insertOptions.pointer, &error)
+                added = BorrowedBSON.with(document) { mongoc_bulk_operation_insert_with_opts(bulk, $0, insertOptions.pointer, &error) }
             case .insertOrUpdate(let document, _):
                 // CSV rows: names come from a partner's header, so libmongoc still checks them.
-                added = mongoc_bulk_operation_insert_with_opts(bulk, document.pointer, nil, &error)
+                added = BorrowedBSON.with(document) { mongoc_bulk_operation_insert_with_opts(bulk, $0, nil, &error) }
             case .upsert(let filter, let update):
-                added = mongoc_bulk_operation_update_one_with_opts(bulk, filter.pointer, update.pointer, upsertOptions.pointer, &error)
+                added = BorrowedBSON.with(filter) { filter in
+                    BorrowedBSON.with(update) { update in
+                        mongoc_bulk_operation_update_one_with_opts(bulk, filter, update, upsertOptions.pointer, &error)
+                    }
+                } ?? nil
             }
-            if added {
-                writeOfOperation.append(index)
-            } else {
-                results[index] = .done(.failed(reason: MongoStoreError.message(of: error)))
+            switch added {
+            case true?: writeOfOperation.append(index)
+            case false?: results[index] = .done(.failed(reason: MongoStoreError.message(of: error)))
+            case nil: results[index] = .done(.failed(reason: "not a BSON document"))
             }
         }
         guard !writeOfOperation.isEmpty else { return (results.map { $0 ?? .unknown }, true) }
@@ -160,6 +166,8 @@ extension MongoStore {
         }
         let unreachable = !succeeded && MongoStoreError.isUnreachable(error) && summary.confirmedNothing
 
+        // Most bulks have no write error: then no operation needs looking up.
+        let hasWriteErrors = !summary.writeErrors.isEmpty
         var insertCount = 0
         var insertErrors = 0
         var upsertCount = 0
@@ -167,7 +175,7 @@ extension MongoStore {
         for (operation, index) in writeOfOperation.enumerated() {
             let isInsert = writes[index].isInsert
             if isInsert { insertCount += 1 } else { upsertCount += 1 }
-            if summary.writeErrors[operation] != nil {
+            if hasWriteErrors, summary.writeErrors[operation] != nil {
                 if isInsert { insertErrors += 1 } else { upsertErrors += 1 }
             }
         }
@@ -179,7 +187,7 @@ extension MongoStore {
 
         for (operation, index) in writeOfOperation.enumerated() {
             let isInsert = writes[index].isInsert
-            if let writeError = summary.writeErrors[operation] {
+            if hasWriteErrors, let writeError = summary.writeErrors[operation] {
                 if writeError.code == 11000 {
                     // An upsert that lost a race on the unique index is simply retried. A
                     // duplicate under a write-concern error proves the document exists on the
