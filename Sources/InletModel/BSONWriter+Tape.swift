@@ -25,7 +25,7 @@ extension BSONWriter {
     /// Object `index` of `tape` as an embedded document's body (after its key).
     mutating func appendDocument(tape: JSONTape, _ index: JSONTape.Index) {
         let start = beginDocument()
-        for (key, value) in tape.members(index) { appendMember(tape: tape, key: key, value: value) }
+        tape.forEachMember(index) { key, value in appendMember(tape: tape, key: key, value: value) }
         endDocument(start)
     }
 
@@ -57,7 +57,7 @@ extension BSONWriter {
             appendDocument(tape: tape, index)
         case .array:
             let start = beginDocument()
-            for (position, element) in tape.elements(index).enumerated() {
+            tape.forEachElement(index) { position, element in
                 appendKey(Self.type(of: tape.kind(element)), index: position)
                 appendPayload(tape: tape, element)
             }

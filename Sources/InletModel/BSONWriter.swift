@@ -58,9 +58,10 @@ public struct BSONWriter: Sendable {
     /// A name is written up to its first NUL (see the type's comment).
     @inline(__always)
     static func nameLength(_ key: UnsafeBufferPointer<UInt8>) -> Int {
-        guard let base = key.baseAddress, !key.isEmpty else { return 0 }
-        guard let nul = memchr(base, 0, key.count) else { return key.count }
-        return UnsafeRawPointer(nul) - UnsafeRawPointer(base)
+        // Names are short: a loop here beats a call to memchr.
+        var length = 0
+        while length < key.count, key[length] != 0 { length += 1 }
+        return length
     }
 
     @inline(__always)

@@ -21,7 +21,8 @@ public enum SegmentNormalizer {
 
         if let forcedType = endpoint.eventType {
             let shared = Shared(context: nil, sentAt: nil)
-            append(root, index: 0, type: forcedType, tape: tape, shared: shared, context: context, limits: limits, to: &batch)
+            append(root, Fields(tape, root), index: 0, type: forcedType, tape: tape, shared: shared, context: context, limits: limits,
+                   to: &batch)
             return batch
         }
 
@@ -33,26 +34,28 @@ public enum SegmentNormalizer {
         }
         let shared = try Shared(tape, root)
         batch.accepted.reserveCapacity(tape.count(events))
-        for (index, event) in tape.elements(events).enumerated() {
+        tape.forEachElement(events) { index, event in
             guard tape.kind(event) == .object else {
                 batch.rejected.append(EventRejection(index: index, code: "invalid_event", message: "an event must be a JSON object"))
-                continue
+                return
             }
-            if batch.writeKey == nil, let key = tape.nonEmptyString(tape.member(event, "writeKey")) {
+            // The event's members are read once, for the write key as for everything else.
+            let field = Fields(tape, event)
+            if batch.writeKey == nil, let key = tape.nonEmptyString(field.writeKey) {
                 batch.writeKey = key
             }
-            append(event, index: index, type: nil, tape: tape, shared: shared, context: context, limits: limits, to: &batch)
+            append(event, field, index: index, type: nil, tape: tape, shared: shared, context: context, limits: limits, to: &batch)
         }
         return batch
     }
 
     static func append(
-        _ event: JSONTape.Index, index: Int, type: SegmentEventType?, tape: JSONTape, shared: Shared, context: EventContext,
-        limits: EventLimits, to batch: inout SegmentBatch
+        _ event: JSONTape.Index, _ field: Fields, index: Int, type: SegmentEventType?, tape: JSONTape, shared: Shared,
+        context: EventContext, limits: EventLimits, to batch: inout SegmentBatch
     ) {
         do throws(Rejection) {
             let normalized = try normalizeEvent(
-                event, index: index, forcedType: type, tape: tape, shared: shared, context: context, limits: limits)
+                event, field, index: index, forcedType: type, tape: tape, shared: shared, context: context, limits: limits)
             batch.accepted.append(normalized)
         } catch {
             batch.rejected.append(EventRejection(index: index, code: error.code, message: error.message))
@@ -110,8 +113,9 @@ public enum SegmentNormalizer {
         }
     }
 
+    /// Event `event`, whose members `field` found, as its document and writes.
     static func normalizeEvent(
-        _ event: JSONTape.Index, index: Int, forcedType: SegmentEventType?, tape: JSONTape, shared: Shared,
+        _ event: JSONTape.Index, _ field: Fields, index: Int, forcedType: SegmentEventType?, tape: JSONTape, shared: Shared,
         context: EventContext, limits: EventLimits
     ) throws(Rejection) -> NormalizedEvent {
         let eventBytes = tape.byteLength(event)
@@ -121,7 +125,6 @@ public enum SegmentNormalizer {
         if let path = tape.firstUnstorableFieldName(event) {
             throw Rejection("invalid_field_name", "field names must not be empty or contain NUL (at \(path))")
         }
-        let field = Fields(tape, event)
 
         let type: SegmentEventType
         if let forcedType {
@@ -213,8 +216,8 @@ public enum SegmentNormalizer {
         if let sentAt { document.append("sentAt", date: sentAt) }
         document.append("receivedAt", date: receivedAt)
         if field.hasKeptExtras {
-            for (key, value) in tape.members(event) where tape.withStringBytes(key, { isKeptExtra($0) }) {
-                document.appendMember(tape: tape, key: key, value: value)
+            tape.forEachMember(event) { key, value in
+                if tape.withStringBytes(key, { isKeptExtra($0) }) { document.appendMember(tape: tape, key: key, value: value) }
             }
         }
         document.endDocument(start)
@@ -252,10 +255,12 @@ public enum SegmentNormalizer {
         let start = document.beginDocument("context")
         let merge = ContextMerge(tape: tape, shared: shared, own: own)
         if let shared {
-            for (key, value) in tape.members(shared) { write(key, merge.ownValue(key) ?? value, into: &document) }
+            tape.forEachMember(shared) { key, value in write(key, merge.ownValue(key) ?? value, into: &document) }
         }
         if let own {
-            for (key, value) in tape.members(own) where !merge.sharedHas(key) { write(key, value, into: &document) }
+            tape.forEachMember(own) { key, value in
+                if !merge.sharedHas(key) { write(key, value, into: &document) }
+            }
         }
         if !hasIP, let clientIP { document.append("ip", string: clientIP) }
         document.endDocument(start)
@@ -304,12 +309,14 @@ public enum SegmentNormalizer {
     struct Fields {
         var type, userId, anonymousId, event, groupId, previousId, name, category: JSONTape.Index?
         var properties, traits, integrations, context, messageId, timestamp, originalTimestamp, sentAt: JSONTape.Index?
+        /// Not stored; a batch without one on its envelope takes the first event's.
+        var writeKey: JSONTape.Index?
         /// Whether some other member is kept as sent (`isKeptExtra`): only then does the
         /// normaliser walk the members a second time to copy them.
         var hasKeptExtras = false
 
         init(_ tape: JSONTape, _ object: JSONTape.Index) {
-            for (key, value) in tape.members(object) {
+            tape.forEachMember(object) { key, value in
                 func named(_ name: StaticString) -> Bool { tape.string(key, equals: name) }
                 switch tape.stringByteCount(key) {
                 case 4 where named("type"): type = value
@@ -321,6 +328,7 @@ public enum SegmentNormalizer {
                 case 7 where named("groupId"): groupId = value
                 case 7 where named("context"): context = value
                 case 8 where named("category"): category = value
+                case 8 where named("writeKey"): writeKey = value
                 case 9 where named("messageId"): messageId = value
                 case 9 where named("timestamp"): timestamp = value
                 case 10 where named("previousId"): previousId = value
@@ -347,7 +355,7 @@ public enum SegmentNormalizer {
     static func isKeptExtra(_ key: UnsafeBufferPointer<UInt8>) -> Bool {
         guard !key.isEmpty else { return false }
         for reserved in reservedKeys where reserved.utf8CodeUnitCount == key.count {
-            if key.elementsEqual(UnsafeBufferPointer(start: reserved.utf8Start, count: reserved.utf8CodeUnitCount)) { return false }
+            if JSONTape.bytes(key, equal: UnsafeBufferPointer(start: reserved.utf8Start, count: reserved.utf8CodeUnitCount)) { return false }
         }
         return !key.contains { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "$") || $0 == 0 }
     }
