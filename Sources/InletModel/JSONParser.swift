@@ -153,7 +153,9 @@ extension JSONParser {
                 let keyOffset = index
                 let key = nodes.count
                 try parseString()
-                if !hasUnstorableFieldNames { hasUnstorableFieldNames = isUnstorableKey(key) }
+                if !hasUnstorableFieldNames, nodes[key].length == 0 || nodes[key].flag {
+                    hasUnstorableFieldNames = isUnstorableKey(key)
+                }
                 if count < 16 {
                     var earlier = node + 1
                     for _ in 0..<count {
@@ -205,7 +207,7 @@ extension JSONParser {
             let (first, second) = (nodes[a], nodes[b])
             guard first.length == second.length else { return false }
             return decoded.withUnsafeBufferPointer { decoded in
-                first.bytes(input: bytes, decoded: decoded).elementsEqual(second.bytes(input: bytes, decoded: decoded))
+                JSONTape.bytes(first.bytes(input: bytes, decoded: decoded), equal: second.bytes(input: bytes, decoded: decoded))
             }
         }
 
@@ -262,6 +264,8 @@ extension JSONParser {
             index += 1
             let start = index
             while index < bytes.count {
+                skipPlainASCII()
+                guard index < bytes.count else { break }
                 let byte = bytes[index]
                 if byte == UInt8(ascii: "\"") {
                     nodes.append(.init(kind: .string, start: UInt32(start), length: UInt32(index - start)))
@@ -448,6 +452,10 @@ extension JSONParser {
             }
             if isInteger, integerEnd - integerStart <= 19, let value = integerValue(integerStart..<integerEnd, negative: negative) {
                 nodes.append(.init(kind: .int, payload: UInt64(bitPattern: value)))
+                return
+            }
+            if let value = shortDecimalValue(start..<index, negative: negative) {
+                nodes.append(.init(kind: .double, payload: value.bitPattern))
                 return
             }
             let literal = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
