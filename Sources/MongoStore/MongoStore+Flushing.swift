@@ -158,12 +158,18 @@ extension MongoStore {
         // invalid key) is answered at once and takes no place in the bulk.
         var writeOfOperation: [Int] = []
         writeOfOperation.reserveCapacity(writes.count)
+        var ids = ObjectIDs(count: writes.count)
+        var scratch: [UInt8] = []
         for (index, write) in writes.enumerated() {
             var error = bson_error_t()
             // The documents are lent in place; each call below copies its document into the bulk.
             let added: Bool?
             switch write.kind {
-            case .insert(let document):
+            case .insert(let document, addsId: true):
+                added = BorrowedBSON.withObjectID(document, ids: &ids, scratch: &scratch) {
+                    mongoc_bulk_operation_insert_with_opts(bulk, $0, insertOptions.pointer, &error)
+                }
+            case .insert(let document, addsId: false):
                 added = BorrowedBSON.with(document) { mongoc_bulk_operation_insert_with_opts(bulk, $0, insertOptions.pointer, &error) }
             case .insertOrUpdate(let document, _):
                 // CSV rows: names come from a partner's header, so libmongoc still checks them.

@@ -109,7 +109,8 @@ final class EventsEndpoint: Endpoint {
         var dependents: [[StoreWrite]] = []
         writes.reserveCapacity(batch.accepted.count)
         for event in batch.accepted {
-            writes.append(.insert(Collections.events, bson: event.bson))
+            // The normaliser reserves `_id`: the store may give each document its ObjectId directly.
+            writes.append(.insert(Collections.events, bsonWithoutId: event.bson))
             // The document is decoded from its BSON only when there are rules to match it against.
             if !rules.isEmpty {
                 dependents.append(TriggerOutbox.writes(for: event.document, documentId: event.messageId, rules: rules,
