@@ -49,7 +49,7 @@ struct GroupCommitStateMachine {
 
     private let settings: Settings
     /// Writes in submission order; retried writes go back to the front.
-    private var queue = CircularBuffer<Pending>()
+    private var queue = MovingRingBuffer<Pending>()
     /// `queue`'s timings, element for element. The decisions read these numbers of the front
     /// writes, some several times; reading them off a `Pending` copied it, retaining and
     /// releasing its document and submission each time.
