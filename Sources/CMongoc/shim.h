@@ -17,6 +17,15 @@ static inline void inlet_aligned_free(void *memory) {
     bson_free(memory);
 }
 
+/* Size and alignment of a bson_t, for storage Swift reserves itself (on the stack). */
+static inline size_t inlet_bson_t_size(void) {
+    return sizeof(bson_t);
+}
+
+static inline size_t inlet_bson_t_alignment(void) {
+    return _Alignof(bson_t);
+}
+
 /* bson_t.len is a struct field Swift cannot reach through an opaque pointer. */
 static inline uint32_t inlet_bson_length(const bson_t *bson) {
     return bson->len;

@@ -2,21 +2,30 @@
 extension BSONWriter {
     /// Value `index` of `tape` under `key`.
     public mutating func append(_ key: String, tape: JSONTape, _ index: JSONTape.Index) {
-        appendKey(Self.type(of: tape.kind(index)), key)
-        appendPayload(tape: tape, index)
+        var key = key
+        key.withUTF8 { append(key: $0, tape: tape, index) }
     }
 
     /// An object member as it was sent: key node `key`, value node `value`.
     public mutating func appendMember(tape: JSONTape, key: JSONTape.Index, value: JSONTape.Index) {
-        let type = Self.type(of: tape.kind(value))
-        tape.withStringBytes(key) { appendKey(type, $0) }
-        appendPayload(tape: tape, value)
+        tape.withStringBytes(key) { append(key: $0, tape: tape, value) }
+    }
+
+    /// Value `index` of `tape` under the name `key`; a string goes in one write with its name.
+    mutating func append(key: UnsafeBufferPointer<UInt8>, tape: JSONTape, _ index: JSONTape.Index) {
+        let kind = tape.kind(index)
+        if kind == .string {
+            tape.withStringBytes(index) { append(key: key, string: $0) }
+            return
+        }
+        appendKey(Self.type(of: kind), key)
+        appendPayload(tape: tape, index)
     }
 
     /// Object `index` of `tape` as an embedded document's body (after its key).
     mutating func appendDocument(tape: JSONTape, _ index: JSONTape.Index) {
         let start = beginDocument()
-        for (key, value) in tape.members(index) { appendMember(tape: tape, key: key, value: value) }
+        tape.forEachMember(index) { key, value in appendMember(tape: tape, key: key, value: value) }
         endDocument(start)
     }
 
@@ -37,7 +46,7 @@ extension BSONWriter {
         case .null:
             break
         case .bool:
-            bytes.append(tape.bool(index) ? 1 : 0)
+            appendByte(tape.bool(index) ? 1 : 0)
         case .int:
             appendUInt64(UInt64(bitPattern: tape.int(index)))
         case .double:
@@ -48,7 +57,7 @@ extension BSONWriter {
             appendDocument(tape: tape, index)
         case .array:
             let start = beginDocument()
-            for (position, element) in tape.elements(index).enumerated() {
+            tape.forEachElement(index) { position, element in
                 appendKey(Self.type(of: tape.kind(element)), index: position)
                 appendPayload(tape: tape, element)
             }

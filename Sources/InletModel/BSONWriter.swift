@@ -5,11 +5,23 @@ import Foundation
 ///
 /// Field names are C strings in BSON, so a name is written up to its first NUL; normalisation
 /// refuses such names before they get here (`firstUnstorableFieldName`).
+///
+/// The array is sized ahead and written through a pointer, one element at a time, rather than
+/// grown by `append` byte by byte: each append checked the array's uniqueness and capacity, and
+/// on the event path those checks cost more than the copying. The bytes past `count` are room
+/// not yet written; the outermost `endDocument` cuts the array to the document.
 public struct BSONWriter: Sendable {
-    public internal(set) var bytes: [UInt8] = []
+    private var storage: [UInt8]
+    /// How many bytes of `storage` are written.
+    public private(set) var count = 0
 
     public init(capacity: Int = 256) {
-        bytes.reserveCapacity(capacity)
+        storage = [UInt8](repeating: 0, count: max(capacity, 16))
+    }
+
+    /// The bytes written so far; the whole document, without a copy, once the outermost one ended.
+    public var bytes: [UInt8] {
+        storage.count == count ? storage : Array(storage[..<count])
     }
 
     enum ElementType: UInt8 {
@@ -17,11 +29,67 @@ public struct BSONWriter: Sendable {
              null = 0x0A, int64 = 0x12
     }
 
+    // MARK: Raw writing
+
+    /// Runs `body` with a pointer to room for `size` more bytes; `body` returns how many it wrote.
+    @inline(__always)
+    mutating func write(reserving size: Int, _ body: (UnsafeMutableRawPointer) -> Int) {
+        if count + size > storage.count { grow(toAtLeast: count + size) }
+        let at = count
+        let written = storage.withUnsafeMutableBytes { body($0.baseAddress! + at) }
+        precondition(written <= size, "BSONWriter: wrote past the room reserved")
+        count = at + written
+    }
+
+    private mutating func grow(toAtLeast needed: Int) {
+        storage.append(contentsOf: repeatElement(0, count: max(needed, storage.count * 2) - storage.count))
+    }
+
+    /// The type byte and the NUL-terminated name of an element, at `pointer`; returns its size.
+    @inline(__always)
+    static func putKey(_ type: ElementType, _ key: UnsafeBufferPointer<UInt8>, at pointer: UnsafeMutableRawPointer) -> Int {
+        pointer.storeBytes(of: type.rawValue, as: UInt8.self)
+        let length = nameLength(key)
+        if length > 0 { (pointer + 1).copyMemory(from: key.baseAddress!, byteCount: length) }
+        (pointer + 1 + length).storeBytes(of: 0, as: UInt8.self)
+        return length + 2
+    }
+
+    /// A name is written up to its first NUL (see the type's comment).
+    @inline(__always)
+    static func nameLength(_ key: UnsafeBufferPointer<UInt8>) -> Int {
+        // Names are short: a loop here beats a call to memchr.
+        var length = 0
+        while length < key.count, key[length] != 0 { length += 1 }
+        return length
+    }
+
+    @inline(__always)
+    static func putInt32(_ value: Int32, at pointer: UnsafeMutableRawPointer) {
+        pointer.storeBytes(of: value.littleEndian, as: Int32.self)
+    }
+
+    @inline(__always)
+    static func putUInt64(_ value: UInt64, at pointer: UnsafeMutableRawPointer) {
+        pointer.storeBytes(of: value.littleEndian, as: UInt64.self)
+    }
+
+    /// A BSON string's length prefix, bytes and NUL at `pointer`; returns its size.
+    @inline(__always)
+    static func putString(_ value: UnsafeBufferPointer<UInt8>, at pointer: UnsafeMutableRawPointer) -> Int {
+        putInt32(Int32(truncatingIfNeeded: value.count + 1), at: pointer)
+        if let base = value.baseAddress, !value.isEmpty { (pointer + 4).copyMemory(from: base, byteCount: value.count) }
+        (pointer + 4 + value.count).storeBytes(of: 0, as: UInt8.self)
+        return value.count + 5
+    }
+
+    // MARK: Structure
+
     /// Opens a document (the top level, or the value of an element whose key is written);
     /// returns where its length goes, for `endDocument(_:)`.
     public mutating func beginDocument() -> Int {
-        let start = bytes.count
-        appendInt32(0)
+        let start = count
+        write(reserving: 4) { _ in 4 }
         return start
     }
 
@@ -31,23 +99,20 @@ public struct BSONWriter: Sendable {
         return beginDocument()
     }
 
+    /// Closes the document opened at `start`. Closing the outermost one (at 0) cuts the array to
+    /// the bytes written, so `bytes` hands it over without a copy.
     public mutating func endDocument(_ start: Int) {
-        bytes.append(0)
-        let length = UInt32(truncatingIfNeeded: bytes.count - start)
-        bytes[start] = UInt8(truncatingIfNeeded: length)
-        bytes[start + 1] = UInt8(truncatingIfNeeded: length >> 8)
-        bytes[start + 2] = UInt8(truncatingIfNeeded: length >> 16)
-        bytes[start + 3] = UInt8(truncatingIfNeeded: length >> 24)
+        write(reserving: 1) { pointer in
+            pointer.storeBytes(of: 0, as: UInt8.self)
+            return 1
+        }
+        let length = Int32(truncatingIfNeeded: count - start)
+        storage.withUnsafeMutableBytes { Self.putInt32(length, at: $0.baseAddress! + start) }
+        if start == 0 { storage.removeLast(storage.count - count) }
     }
 
     mutating func appendKey(_ type: ElementType, _ key: UnsafeBufferPointer<UInt8>) {
-        bytes.append(type.rawValue)
-        if let nul = key.firstIndex(of: 0) {
-            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: key[..<nul]))
-        } else {
-            bytes.append(contentsOf: key)
-        }
-        bytes.append(0)
+        write(reserving: key.count + 2) { Self.putKey(type, key, at: $0) }
     }
 
     mutating func appendKey(_ type: ElementType, _ key: String) {
@@ -57,44 +122,82 @@ public struct BSONWriter: Sendable {
 
     /// An array element's key: its index in decimal.
     mutating func appendKey(_ type: ElementType, index: Int) {
-        bytes.append(type.rawValue)
-        if index < 10 {
-            bytes.append(UInt8(ascii: "0") + UInt8(index))
-        } else {
-            bytes.append(contentsOf: String(index).utf8)
+        write(reserving: 22) { pointer in
+            pointer.storeBytes(of: type.rawValue, as: UInt8.self)
+            var digits = 1
+            var rest = index / 10
+            while rest > 0 {
+                digits += 1
+                rest /= 10
+            }
+            var value = index
+            for position in stride(from: digits, to: 0, by: -1) {
+                (pointer + position).storeBytes(of: UInt8(ascii: "0") + UInt8(value % 10), as: UInt8.self)
+                value /= 10
+            }
+            (pointer + 1 + digits).storeBytes(of: 0, as: UInt8.self)
+            return digits + 2
         }
-        bytes.append(0)
-    }
-
-    mutating func appendInt32(_ value: Int32) {
-        let bits = UInt32(bitPattern: value)
-        bytes.append(UInt8(truncatingIfNeeded: bits))
-        bytes.append(UInt8(truncatingIfNeeded: bits >> 8))
-        bytes.append(UInt8(truncatingIfNeeded: bits >> 16))
-        bytes.append(UInt8(truncatingIfNeeded: bits >> 24))
     }
 
     mutating func appendUInt64(_ bits: UInt64) {
-        withUnsafeBytes(of: bits.littleEndian) { bytes.append(contentsOf: $0) }
+        write(reserving: 8) { pointer in
+            Self.putUInt64(bits, at: pointer)
+            return 8
+        }
+    }
+
+    mutating func appendByte(_ byte: UInt8) {
+        write(reserving: 1) { pointer in
+            pointer.storeBytes(of: byte, as: UInt8.self)
+            return 1
+        }
     }
 
     mutating func appendStringValue(_ value: UnsafeBufferPointer<UInt8>) {
-        appendInt32(Int32(truncatingIfNeeded: value.count + 1))
-        bytes.append(contentsOf: value)
-        bytes.append(0)
+        write(reserving: value.count + 5) { Self.putString(value, at: $0) }
     }
 
     // MARK: Fields
 
+    /// A string element: name and value in one write.
+    mutating func append(key: UnsafeBufferPointer<UInt8>, string value: UnsafeBufferPointer<UInt8>) {
+        write(reserving: key.count + value.count + 7) { pointer in
+            let keySize = Self.putKey(.string, key, at: pointer)
+            return keySize + Self.putString(value, at: pointer + keySize)
+        }
+    }
+
     public mutating func append(_ key: String, string value: String) {
-        appendKey(.string, key)
+        var key = key
         var value = value
-        value.withUTF8 { appendStringValue($0) }
+        key.withUTF8 { key in value.withUTF8 { append(key: key, string: $0) } }
+    }
+
+    /// A string element whose value is `length` bytes that `fill` writes (an id made on the spot).
+    public mutating func append(_ key: String, stringOfLength length: Int, _ fill: (UnsafeMutableRawBufferPointer) -> Void) {
+        var key = key
+        key.withUTF8 { key in
+            write(reserving: key.count + length + 7) { pointer in
+                let keySize = Self.putKey(.string, key, at: pointer)
+                Self.putInt32(Int32(truncatingIfNeeded: length + 1), at: pointer + keySize)
+                fill(UnsafeMutableRawBufferPointer(start: pointer + keySize + 4, count: length))
+                (pointer + keySize + 4 + length).storeBytes(of: 0, as: UInt8.self)
+                return keySize + length + 5
+            }
+        }
     }
 
     public mutating func append(_ key: String, date: Date) {
-        appendKey(.dateTime, key)
-        appendUInt64(UInt64(bitPattern: Self.milliseconds(date)))
+        var key = key
+        let milliseconds = UInt64(bitPattern: Self.milliseconds(date))
+        key.withUTF8 { key in
+            write(reserving: key.count + 10) { pointer in
+                let keySize = Self.putKey(.dateTime, key, at: pointer)
+                Self.putUInt64(milliseconds, at: pointer + keySize)
+                return keySize + 8
+            }
+        }
     }
 
     public mutating func append(_ key: String, _ value: JSONValue) {
@@ -126,7 +229,7 @@ public struct BSONWriter: Sendable {
         case .null:
             break
         case .bool(let bool):
-            bytes.append(bool ? 1 : 0)
+            appendByte(bool ? 1 : 0)
         case .int(let int):
             appendUInt64(UInt64(bitPattern: int))
         case .double(let double):

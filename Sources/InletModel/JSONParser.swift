@@ -30,7 +30,9 @@ public enum JSONParser {
             var reader = Reader(bytes: buffer, limits: limits)
             return Result { () throws(JSONParseError) in
                 try reader.parseDocument()
-                return JSONTape(input: bytes, nodes: reader.nodes, decoded: reader.decoded)
+                return JSONTape(
+                    input: bytes, nodes: reader.nodes, decoded: reader.decoded,
+                    hasUnstorableFieldNames: reader.hasUnstorableFieldNames)
             }
         }
         return try result.get()
@@ -62,6 +64,8 @@ extension JSONParser {
         /// The tape's nodes and decoded string bytes so far.
         var nodes: [JSONTape.Node] = []
         var decoded: [UInt8] = []
+        /// Whether some object key is empty or holds a NUL (see `JSONTape.hasUnstorableFieldNames`).
+        var hasUnstorableFieldNames = false
 
         init(bytes: UnsafeBufferPointer<UInt8>, limits: Limits) {
             self.bytes = bytes
@@ -149,6 +153,9 @@ extension JSONParser {
                 let keyOffset = index
                 let key = nodes.count
                 try parseString()
+                if !hasUnstorableFieldNames, nodes[key].length == 0 || nodes[key].flag {
+                    hasUnstorableFieldNames = isUnstorableKey(key)
+                }
                 if count < 16 {
                     var earlier = node + 1
                     for _ in 0..<count {
@@ -200,8 +207,17 @@ extension JSONParser {
             let (first, second) = (nodes[a], nodes[b])
             guard first.length == second.length else { return false }
             return decoded.withUnsafeBufferPointer { decoded in
-                first.bytes(input: bytes, decoded: decoded).elementsEqual(second.bytes(input: bytes, decoded: decoded))
+                JSONTape.bytes(first.bytes(input: bytes, decoded: decoded), equal: second.bytes(input: bytes, decoded: decoded))
             }
+        }
+
+        /// Empty, or holding a NUL. A raw NUL is refused as a control character, so only a key
+        /// with escapes (`\u0000`) can hold one: keys without escapes need no scan.
+        func isUnstorableKey(_ key: Int) -> Bool {
+            let node = nodes[key]
+            guard node.length > 0 else { return true }
+            guard node.flag else { return false }
+            return decoded.withUnsafeBufferPointer { node.bytes(input: bytes, decoded: $0).contains(0) }
         }
 
         func keyBytes(_ key: Int) -> [UInt8] {
@@ -248,6 +264,8 @@ extension JSONParser {
             index += 1
             let start = index
             while index < bytes.count {
+                skipPlainASCII()
+                guard index < bytes.count else { break }
                 let byte = bytes[index]
                 if byte == UInt8(ascii: "\"") {
                     nodes.append(.init(kind: .string, start: UInt32(start), length: UInt32(index - start)))
@@ -434,6 +452,10 @@ extension JSONParser {
             }
             if isInteger, integerEnd - integerStart <= 19, let value = integerValue(integerStart..<integerEnd, negative: negative) {
                 nodes.append(.init(kind: .int, payload: UInt64(bitPattern: value)))
+                return
+            }
+            if let value = shortDecimalValue(start..<index, negative: negative) {
+                nodes.append(.init(kind: .double, payload: value.bitPattern))
                 return
             }
             let literal = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)

@@ -70,11 +70,15 @@ public final class JSONTape: Sendable {
     let nodes: [Node]
     /// The decoded bytes of strings that had escapes.
     let decoded: [UInt8]
+    /// Whether any object key in the document is empty or holds a NUL, noted while parsing so
+    /// that `firstUnstorableFieldName` need not walk every event of a clean body (nearly all).
+    let hasUnstorableFieldNames: Bool
 
-    init(input: [UInt8], nodes: [Node], decoded: [UInt8]) {
+    init(input: [UInt8], nodes: [Node], decoded: [UInt8], hasUnstorableFieldNames: Bool) {
         self.input = input
         self.nodes = nodes
         self.decoded = decoded
+        self.hasUnstorableFieldNames = hasUnstorableFieldNames
     }
 
     /// The document's top-level value.
@@ -103,9 +107,11 @@ public final class JSONTape: Sendable {
     /// Runs `body` over a string node's bytes (decoded, UTF-8, without quotes).
     public func withStringBytes<Result>(_ index: Index, _ body: (UnsafeBufferPointer<UInt8>) throws -> Result) rethrows -> Result {
         let node = nodes[index]
-        return try input.withUnsafeBufferPointer { input in
-            try decoded.withUnsafeBufferPointer { decoded in try body(node.bytes(input: input, decoded: decoded)) }
+        let range = Int(node.start)..<Int(node.start + node.length)
+        if node.flag {
+            return try decoded.withUnsafeBufferPointer { try body(UnsafeBufferPointer(rebasing: $0[range])) }
         }
+        return try input.withUnsafeBufferPointer { try body(UnsafeBufferPointer(rebasing: $0[range])) }
     }
 
     public func string(_ index: Index) -> String {
@@ -123,15 +129,20 @@ public final class JSONTape: Sendable {
     /// Whether string node `index` holds exactly `text`.
     public func string(_ index: Index, equals text: StaticString) -> Bool {
         guard nodes[index].length == text.utf8CodeUnitCount else { return false }
-        return withStringBytes(index) { bytes in
-            bytes.elementsEqual(UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
-        }
+        return withStringBytes(index) { Self.bytes($0, equal: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount)) }
+    }
+
+    /// Byte equality through `memcmp`: the generic `elementsEqual` stepped an iterator per byte.
+    public static func bytes(_ a: UnsafeBufferPointer<UInt8>, equal b: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard a.count == b.count else { return false }
+        guard let first = a.baseAddress, let second = b.baseAddress, a.count > 0 else { return true }
+        return memcmp(first, second, a.count) == 0
     }
 
     /// Whether string nodes `a` and `b` hold the same bytes.
     public func stringsEqual(_ a: Index, _ b: Index) -> Bool {
         guard nodes[a].length == nodes[b].length else { return false }
-        return withStringBytes(a) { first in withStringBytes(b) { second in first.elementsEqual(second) } }
+        return withStringBytes(a) { first in withStringBytes(b) { second in Self.bytes(first, equal: second) } }
     }
 
     /// The members of object `index` as (key node, value node) pairs, in the order sent.
@@ -139,6 +150,29 @@ public final class JSONTape: Sendable {
 
     /// The elements of array `index`, in order.
     public func elements(_ index: Index) -> Elements { Elements(tape: self, array: index) }
+
+    /// Calls `body` with each member of object `index` (key node, value node), in the order sent.
+    /// For hot loops: unlike `members`, no iterator holds (retains and releases) the tape.
+    @inline(__always)
+    public func forEachMember(_ index: Index, _ body: (_ key: Index, _ value: Index) throws -> Void) rethrows {
+        guard kind(index) == .object else { return }
+        var key = index + 1
+        for _ in 0..<count(index) {
+            try body(key, key + 1)
+            key = next(after: key + 1)
+        }
+    }
+
+    /// Calls `body` with each element of array `index` and its position, in order; see `forEachMember`.
+    @inline(__always)
+    public func forEachElement(_ index: Index, _ body: (_ position: Int, _ element: Index) throws -> Void) rethrows {
+        guard kind(index) == .array else { return }
+        var element = index + 1
+        for position in 0..<count(index) {
+            try body(position, element)
+            element = next(after: element)
+        }
+    }
 
     /// The value of member `key` of object `index`, or `nil`.
     public func member(_ index: Index, _ key: StaticString) -> Index? {
@@ -220,6 +254,7 @@ extension JSONTape {
     /// The path of the first field name MongoDB cannot store (empty, or containing NUL) within
     /// value `index`, as `JSONObject.firstUnstorableFieldName` spells it; `nil` when all are fine.
     public func firstUnstorableFieldName(_ index: Index) -> String? {
+        guard hasUnstorableFieldNames else { return nil }
         switch kind(index) {
         case .object:
             for (key, value) in members(index) {

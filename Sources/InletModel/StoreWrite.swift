@@ -7,6 +7,12 @@ public struct StoreWrite: Sendable, Hashable {
         /// `insert`, of a document already encoded (`BSONWriter`): the event path writes BSON
         /// straight from the request's JSON.
         case insertBSON(document: [UInt8])
+        /// `insertBSON`, of a document its maker guarantees has no top-level `_id` (the event
+        /// path's: the normaliser reserves the name). The store puts in front of it the ObjectId
+        /// `_id` that libmongoc would otherwise add by looking for one and copying the document.
+        /// The maker must be right: a document holding `_id` after all would be sent with two
+        /// (mongod refuses that, SecantusDB stores it); debug builds assert it.
+        case insertBSONWithoutId(document: [UInt8])
         /// Update the one document matching `filter` with the update operators in `update`
         /// (`$set`, `$setOnInsert`, `$max`, ...), inserting it when none matches.
         case upsert(filter: JSONObject, update: JSONObject)
@@ -30,6 +36,10 @@ public struct StoreWrite: Sendable, Hashable {
 
     public static func insert(_ collection: String, bson document: [UInt8]) -> StoreWrite {
         StoreWrite(collection: collection, kind: .insertBSON(document: document))
+    }
+
+    public static func insert(_ collection: String, bsonWithoutId document: [UInt8]) -> StoreWrite {
+        StoreWrite(collection: collection, kind: .insertBSONWithoutId(document: document))
     }
 
     public static func upsert(_ collection: String, filter: JSONObject, update: JSONObject) -> StoreWrite {

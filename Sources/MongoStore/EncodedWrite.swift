@@ -1,14 +1,18 @@
 import InletModel
 
-/// A `StoreWrite` already encoded to BSON. Encoding happens on the submitter's thread, so the
+/// A `StoreWrite` encoded to BSON bytes. Encoding happens on the submitter's thread, so the
 /// flushers (the store's bottleneck) only hand ready documents to libmongoc, and the batcher
-/// knows each write's exact size.
-final class EncodedWrite: Sendable {
+/// knows each write's exact size. A value, not an object: the event path's insert is the
+/// normaliser's own buffer, lent to libmongoc in place at flush time (`BorrowedBSON`), so a
+/// write costs no allocation of its own.
+struct EncodedWrite: Sendable {
     enum Kind: Sendable {
-        case insert(BSONDocument)
-        case upsert(filter: BSONDocument, update: BSONDocument)
+        /// `addsId`: the document has no top-level `_id`, so the store puts one in front of it
+        /// when it hands it to libmongoc (`BorrowedBSON.withObjectID`), as libmongoc would have.
+        case insert([UInt8], addsId: Bool)
+        case upsert(filter: [UInt8], update: [UInt8])
         /// An insert whose duplicate-key error is answered by running `update` (an upsert) instead.
-        case insertOrUpdate(BSONDocument, update: EncodedWrite)
+        indirect case insertOrUpdate([UInt8], update: EncodedWrite)
     }
 
     let collection: String
@@ -19,22 +23,27 @@ final class EncodedWrite: Sendable {
         collection = write.collection
         switch write.kind {
         case .insert(let document):
-            let encoded = BSONDocument(document)
-            kind = .insert(encoded)
-            byteCount = encoded.byteCount
+            let encoded = BSONWriter.document(document)
+            kind = .insert(encoded, addsId: document["_id"] == nil)
+            byteCount = encoded.count
         case .insertBSON(let bytes):
-            kind = .insert(BSONDocument(bytes: bytes))
+            // Unknown (an element type it cannot step over): libmongoc looks for itself.
+            kind = .insert(bytes, addsId: BSONTopLevelKeys.contains("_id", in: bytes) == false)
+            byteCount = bytes.count
+        case .insertBSONWithoutId(let bytes):
+            assert(BSONTopLevelKeys.contains("_id", in: bytes) == false, "a document declared without _id has one")
+            kind = .insert(bytes, addsId: true)
             byteCount = bytes.count
         case .upsert(let filter, let update):
-            let filter = BSONDocument(filter)
-            let update = BSONDocument(update)
+            let filter = BSONWriter.document(filter)
+            let update = BSONWriter.document(update)
             kind = .upsert(filter: filter, update: update)
-            byteCount = filter.byteCount + update.byteCount
+            byteCount = filter.count + update.count
         case .insertOrUpdate(let document, let filter, let update):
-            let encoded = BSONDocument(document)
+            let encoded = BSONWriter.document(document)
             let fallback = EncodedWrite(.upsert(write.collection, filter: filter, update: update))
             kind = .insertOrUpdate(encoded, update: fallback)
-            byteCount = encoded.byteCount + fallback.byteCount
+            byteCount = encoded.count + fallback.byteCount
         }
     }
 

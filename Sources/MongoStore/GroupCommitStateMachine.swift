@@ -49,8 +49,24 @@ struct GroupCommitStateMachine {
 
     private let settings: Settings
     /// Writes in submission order; retried writes go back to the front.
-    private var queue = CircularBuffer<Pending>()
+    private var queue = MovingRingBuffer<Pending>()
+    /// `queue`'s timings, element for element. The decisions read these numbers of the front
+    /// writes, some several times; reading them off a `Pending` copied it, retaining and
+    /// releasing its document and submission each time.
+    private var timings = CircularBuffer<Timing>()
     private var queuedBytes = 0
+
+    private struct Timing {
+        var enqueuedAt: NIODeadline
+        var deadline: NIODeadline
+        var byteCount: Int
+
+        init(_ write: Pending) {
+            enqueuedAt = write.enqueuedAt
+            deadline = write.deadline
+            byteCount = write.write.byteCount
+        }
+    }
     /// Writes taken by flushers and not yet answered or requeued: they hold memory too.
     private var inFlight = 0
     /// Bulk writes under way. While one is, a batch that is not full waits for it instead of
@@ -82,9 +98,10 @@ struct GroupCommitStateMachine {
         if queue.count + inFlight + writes.count > settings.maxQueuedWrites { return .refuse(reason: "unavailable") }
         let wasEmpty = queue.isEmpty
         for write in writes {
-            queue.append(write)
+            timings.append(Timing(write))
             queuedBytes += write.write.byteCount
         }
+        queue.append(contentsOf: writes)
         statistics.submittedWrites += writes.count
         return .enqueued(wake: wasEmpty || isBatchFull)
     }
@@ -97,14 +114,14 @@ struct GroupCommitStateMachine {
         var expired: [Pending] = []
         // Deadlines grow from the front (retries go back first, with the oldest deadlines), so
         // scanning the front finds every expired write without walking the whole queue.
-        while let first = queue.first, first.deadline <= now {
+        while let first = timings.first, first.deadline <= now {
             expired.append(removeFirst())
         }
         if !expired.isEmpty {
             statistics.expiredWrites += expired.count
             return .fail(expired, reason: "unavailable")
         }
-        guard let first = queue.first else {
+        guard let first = timings.first else {
             if stopping { return .exit }
             guard unreachableSince != nil else { return .wait(until: nil) }
             let probeAt = (lastProbe ?? .uptimeNanoseconds(0)) + settings.probeInterval
@@ -120,10 +137,11 @@ struct GroupCommitStateMachine {
         guard stopping || isBatchFull || due <= now else { return .wait(until: due) }
         var batch: [Pending] = []
         var bytes = 0
-        while let next = queue.first, batch.count < settings.maxBatchCount,
-            batch.isEmpty || bytes + next.write.byteCount <= settings.maxBatchBytes
+        batch.reserveCapacity(min(queue.count, settings.maxBatchCount))
+        while let next = timings.first, batch.count < settings.maxBatchCount,
+            batch.isEmpty || bytes + next.byteCount <= settings.maxBatchBytes
         {
-            bytes += next.write.byteCount
+            bytes += next.byteCount
             batch.append(removeFirst())
         }
         statistics.flushes += 1
@@ -133,9 +151,8 @@ struct GroupCommitStateMachine {
     }
 
     private mutating func removeFirst() -> Pending {
-        let first = queue.removeFirst()
-        queuedBytes -= first.write.byteCount
-        return first
+        queuedBytes -= timings.removeFirst().byteCount
+        return queue.removeFirst()
     }
 
     /// Reports a flush of `flushed` writes: `unknown` writes go back to the queue (or fail when past their deadline,
@@ -158,6 +175,7 @@ struct GroupCommitStateMachine {
                 expired.append(write)
             } else {
                 queue.prepend(write)
+                timings.prepend(Timing(write))
                 queuedBytes += write.write.byteCount
                 statistics.retriedWrites += 1
             }

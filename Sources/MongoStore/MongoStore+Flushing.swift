@@ -20,7 +20,7 @@ extension MongoStore {
             case .flush(let batch):
                 flush(batch)
             case .fail(let writes, let reason):
-                answer(writes.map { ($0, StoreOutcome.failed(reason: reason)) })
+                answer(writes, outcomes: Array(repeating: .failed(reason: reason), count: writes.count))
             case .probe:
                 let reachable = (try? pingNow()) != nil
                 queue.probeFinished(reachable: reachable)
@@ -35,59 +35,84 @@ extension MongoStore {
     private func flush(_ batch: [GroupCommitStateMachine.Pending]) {
         let started = NIODeadline.now()
         metrics.batchSize.record(batch.count)
-        var byCollection: [String: [GroupCommitStateMachine.Pending]] = [:]
-        var collectionOrder: [String] = []
-        for write in batch {
-            if byCollection[write.write.collection] == nil { collectionOrder.append(write.write.collection) }
-            byCollection[write.write.collection, default: []].append(write)
-        }
+        let groups = Self.collectionGroups(batch)
         var unknown: [GroupCommitStateMachine.Pending] = []
-        var answered: [(GroupCommitStateMachine.Pending, StoreOutcome)] = []
+        // By position in `batch`; `nil` for the writes that go back to the queue.
+        var outcomes = [StoreOutcome?](repeating: nil, count: batch.count)
         var serverAnswered = false
-        for collection in collectionOrder {
-            let writes = byCollection[collection] ?? []
-            let (results, reached) = executeBulk(writes, collection: collection)
+        for group in groups {
+            let (results, reached) = executeBulk(group.positions.map { batch[$0].write }, collection: group.collection)
             serverAnswered = serverAnswered || reached
-            for (write, result) in zip(writes, results) {
+            for (position, result) in zip(group.positions, results) {
                 switch result {
-                case .done(let outcome): answered.append((write, outcome))
-                case .unknown: unknown.append(write)
+                case .done(let outcome): outcomes[position] = outcome
+                case .unknown: unknown.append(batch[position])
                 }
             }
         }
         metrics.flushDuration.recordNanoseconds((NIODeadline.now() - started).nanoseconds)
         let expired = queue.flushFinished(
-            flushed: batch.count, unknown: unknown, bulkWrites: collectionOrder.count, serverAnswered: serverAnswered
+            flushed: batch.count, unknown: unknown, bulkWrites: groups.count, serverAnswered: serverAnswered
         )
         metrics.retries.increment(by: unknown.count - expired.count)
         if !unknown.isEmpty {
             logger.debug("store flush left writes unconfirmed", metadata: ["unknown": "\(unknown.count)", "expired": "\(expired.count)"])
         }
-        answer(answered + expired.map { ($0, .failed(reason: "unavailable")) })
+        answer(batch, outcomes: outcomes)
+        if !expired.isEmpty {
+            answer(expired, outcomes: Array(repeating: .failed(reason: "unavailable"), count: expired.count))
+        }
         metrics.queueDepth.record(queue.queueDepth)
     }
 
-    /// Answers the submitters of a flush. Those waiting on an event loop are answered together,
-    /// in one task per loop: their responses are then written in one go and share a flush,
-    /// instead of costing a wake-up and a socket write each.
-    private func answer(_ results: [(GroupCommitStateMachine.Pending, StoreOutcome)]) {
+    /// The positions of `batch` per collection, collections in order of first appearance. A
+    /// batch of one collection (the usual case: events) is one group without a lookup per write.
+    static func collectionGroups(_ batch: [GroupCommitStateMachine.Pending]) -> [(collection: String, positions: [Int])] {
+        guard let first = batch.first?.write.collection else { return [] }
+        if batch.allSatisfy({ $0.write.collection == first }) { return [(first, Array(batch.indices))] }
+        var groups: [(collection: String, positions: [Int])] = []
+        for (position, write) in batch.enumerated() {
+            if let group = groups.firstIndex(where: { $0.collection == write.write.collection }) {
+                groups[group].positions.append(position)
+            } else {
+                groups.append((write.write.collection, [position]))
+            }
+        }
+        return groups
+    }
+
+    /// Answers the submitters of a flush: `outcomes[i]` for `writes[i]`, skipping `nil`. Those
+    /// waiting on an event loop are answered together, in one task per loop: their responses are
+    /// then written in one go and share a flush, instead of costing a wake-up and a socket write
+    /// each. A request's writes sit side by side in a batch, so each run of one submission's
+    /// writes is recorded under one lock rather than one per write.
+    func answer(_ writes: [GroupCommitStateMachine.Pending], outcomes: [StoreOutcome?]) {
         // Counted before anyone is answered (so an answered client sees itself counted), and
         // once per flush rather than once per write.
         var (stored, duplicate, failed) = (0, 0, 0)
-        for (_, outcome) in results {
+        for outcome in outcomes {
             switch outcome {
             case .stored: stored += 1
             case .duplicate: duplicate += 1
             case .failed: failed += 1
+            case nil: break
             }
         }
         if stored > 0 { metrics.stored.increment(by: stored) }
         if duplicate > 0 { metrics.duplicate.increment(by: duplicate) }
         if failed > 0 { metrics.failed.increment(by: failed) }
         var byLoop: [ObjectIdentifier: (loop: any EventLoop, answers: [@Sendable () -> Void])] = [:]
-        for (write, outcome) in results {
-            guard let answer = write.submission.record(write.index, outcome) else { continue }
-            guard let loop = write.submission.eventLoop else {
+        var runStart = 0
+        while runStart < writes.count {
+            let submission = writes[runStart].submission
+            var runEnd = runStart + 1
+            while runEnd < writes.count, writes[runEnd].submission === submission { runEnd += 1 }
+            let run = (runStart..<runEnd).lazy.compactMap { position in
+                outcomes[position].map { (index: writes[position].index, outcome: $0) }
+            }
+            runStart = runEnd
+            guard let answer = submission.record(run) else { continue }
+            guard let loop = submission.eventLoop else {
                 answer()
                 continue
             }
@@ -100,12 +125,11 @@ extension MongoStore {
 
     /// One unordered bulk write of `writes` into `collection`. Returns a result per write and
     /// whether the server answered at all.
-    func executeBulk(_ writes: [GroupCommitStateMachine.Pending], collection: String) -> ([WriteResult], Bool) {
+    func executeBulk(_ writes: [EncodedWrite], collection: String) -> ([WriteResult], Bool) {
         do {
             return try pool.withCollection(collection) { handle in
-                let encoded = writes.map(\.write)
-                var (results, reached) = Self.executeBulk(encoded, in: handle)
-                Self.updateExisting(encoded, results: &results, in: handle)
+                var (results, reached) = Self.executeBulk(writes, in: handle)
+                Self.updateExisting(writes, results: &results, in: handle)
                 return (results, reached)
             }
         } catch {
@@ -133,22 +157,34 @@ extension MongoStore {
         // Position in the bulk → position in `writes`; a write libmongoc refuses to add (an
         // invalid key) is answered at once and takes no place in the bulk.
         var writeOfOperation: [Int] = []
+        writeOfOperation.reserveCapacity(writes.count)
+        var ids = ObjectIDs(count: writes.count)
+        var scratch: [UInt8] = []
         for (index, write) in writes.enumerated() {
             var error = bson_error_t()
-            let added: Bool
+            // The documents are lent in place; each call below copies its document into the bulk.
+            let added: Bool?
             switch write.kind {
-            case .insert(let document):
-                added = mongoc_bulk_operation_insert_with_opts(bulk, document.pointer, insertOptions.pointer, &error)
+            case .insert(let document, addsId: true):
+                added = BorrowedBSON.withObjectID(document, ids: &ids, scratch: &scratch) {
+                    mongoc_bulk_operation_insert_with_opts(bulk, $0, insertOptions.pointer, &error)
+                }
+            case .insert(let document, addsId: false):
+                added = BorrowedBSON.with(document) { mongoc_bulk_operation_insert_with_opts(bulk, $0, insertOptions.pointer, &error) }
             case .insertOrUpdate(let document, _):
                 // CSV rows: names come from a partner's header, so libmongoc still checks them.
-                added = mongoc_bulk_operation_insert_with_opts(bulk, document.pointer, nil, &error)
+                added = BorrowedBSON.with(document) { mongoc_bulk_operation_insert_with_opts(bulk, $0, nil, &error) }
             case .upsert(let filter, let update):
-                added = mongoc_bulk_operation_update_one_with_opts(bulk, filter.pointer, update.pointer, upsertOptions.pointer, &error)
+                added = BorrowedBSON.with(filter) { filter in
+                    BorrowedBSON.with(update) { update in
+                        mongoc_bulk_operation_update_one_with_opts(bulk, filter, update, upsertOptions.pointer, &error)
+                    }
+                } ?? nil
             }
-            if added {
-                writeOfOperation.append(index)
-            } else {
-                results[index] = .done(.failed(reason: MongoStoreError.message(of: error)))
+            switch added {
+            case true?: writeOfOperation.append(index)
+            case false?: results[index] = .done(.failed(reason: MongoStoreError.message(of: error)))
+            case nil: results[index] = .done(.failed(reason: "not a BSON document"))
             }
         }
         guard !writeOfOperation.isEmpty else { return (results.map { $0 ?? .unknown }, true) }
@@ -160,6 +196,8 @@ extension MongoStore {
         }
         let unreachable = !succeeded && MongoStoreError.isUnreachable(error) && summary.confirmedNothing
 
+        // Most bulks have no write error: then no operation needs looking up.
+        let hasWriteErrors = !summary.writeErrors.isEmpty
         var insertCount = 0
         var insertErrors = 0
         var upsertCount = 0
@@ -167,7 +205,7 @@ extension MongoStore {
         for (operation, index) in writeOfOperation.enumerated() {
             let isInsert = writes[index].isInsert
             if isInsert { insertCount += 1 } else { upsertCount += 1 }
-            if summary.writeErrors[operation] != nil {
+            if hasWriteErrors, summary.writeErrors[operation] != nil {
                 if isInsert { insertErrors += 1 } else { upsertErrors += 1 }
             }
         }
@@ -179,7 +217,7 @@ extension MongoStore {
 
         for (operation, index) in writeOfOperation.enumerated() {
             let isInsert = writes[index].isInsert
-            if let writeError = summary.writeErrors[operation] {
+            if hasWriteErrors, let writeError = summary.writeErrors[operation] {
                 if writeError.code == 11000 {
                     // An upsert that lost a race on the unique index is simply retried. A
                     // duplicate under a write-concern error proves the document exists on the

@@ -31,11 +31,21 @@ final class Submission: Sendable {
     /// Records the outcome of write `index`; returns the submitter's answer, to be run by the
     /// caller, when this was the last outcome it waited for.
     func record(_ index: Int, _ outcome: StoreOutcome) -> (@Sendable () -> Void)? {
+        record(CollectionOfOne((index: index, outcome: outcome)))
+    }
+
+    /// Records several outcomes under one lock (a flush answers a request's writes together);
+    /// the first outcome recorded for a write wins. Returns the submitter's answer when the
+    /// last outcome it waited for is among them.
+    func record<Outcomes: Sequence<(index: Int, outcome: StoreOutcome)>>(_ outcomes: Outcomes) -> (@Sendable () -> Void)? {
         let finished: [StoreOutcome]? = state.withLockedValue { state in
-            guard state.outcomes[index] == nil else { return nil }
-            state.outcomes[index] = outcome
-            state.remaining -= 1
-            guard state.remaining == 0 else { return nil }
+            var recorded = false
+            for (index, outcome) in outcomes where state.outcomes[index] == nil {
+                state.outcomes[index] = outcome
+                state.remaining -= 1
+                recorded = true
+            }
+            guard recorded, state.remaining == 0 else { return nil }
             return state.outcomes.map { $0 ?? .failed(reason: "internal") }
         }
         guard let finished else { return nil }

@@ -255,6 +255,46 @@ import Testing
         #expect(tape.double(tape.root + 5).sign == .minus)
     }
 
+    /// Strings are scanned eight bytes at a time until a byte needs a look of its own: wherever
+    /// that byte falls in a word, the result and any error offset must be the byte loop's.
+    @Test func stringScanStopsAtEverySpecialByteWhereverItFalls() throws {
+        for position in 0..<20 {
+            let before = String(repeating: "a", count: position)
+            let after = String(repeating: "b", count: 11)
+            #expect(try JSONParser.parse(#""\#(before)""#) == .string(before))
+            #expect(try JSONParser.parse(#""\#(before)\"x\\\#(after)""#) == .string(before + "\"x\\" + after))
+            #expect(try JSONParser.parse(#""\#(before)é🙂\#(after)""#) == .string(before + "é🙂" + after))
+            let control = Array(#""\#(before)"#.utf8) + [0x01] + Array(#"\#(after)""#.utf8)
+            let error = #expect(throws: JSONParseError.self) { try JSONParser.tape(control) }
+            #expect(error?.code == "control_character")
+            #expect(error?.offset == position + 1)
+            let invalid = Array(#""\#(before)"#.utf8) + [0xC3, 0x28] + Array(#"\#(after)""#.utf8)
+            #expect(throws: JSONParseError.self) { try JSONParser.tape(invalid) }
+            let unterminated = Array(#""\#(before)"#.utf8)
+            #expect(throws: JSONParseError.self) { try JSONParser.tape(unterminated) }
+        }
+    }
+
+    /// Short decimals are computed without `strtod`; the `Double` must be the one it gives.
+    @Test func shortDecimalsAreTheSameDoublesAsTheGeneralConversion() throws {
+        var generator = SplitMix64(state: 42)
+        var literals = ["0.1", "-0.0", "129.5", "0.30000000000000004", "123456789012345.6", "1.000000000000001",
+                        "99999999999999.99", "-5e-1", "1.5E3", "0.000000000000001", "9007199254740993.5"]
+        for _ in 0..<20_000 {
+            let digits = Int.random(in: 1...17, using: &generator)
+            var text = String((0..<digits).map { _ in Character(String(Int.random(in: 0...9, using: &generator))) })
+            let point = Int.random(in: 1...digits, using: &generator)
+            if point < digits { text.insert(".", at: text.index(text.startIndex, offsetBy: point)) } else { text += ".0" }
+            while text.hasPrefix("0"), !text.hasPrefix("0.") { text.removeFirst() }
+            literals.append(Bool.random(using: &generator) ? "-" + text : text)
+        }
+        for literal in literals {
+            let tape = try JSONParser.tape(Array(literal.utf8))
+            let expected = try #require(Double(literal))
+            #expect(tape.double(tape.root).bitPattern == expected.bitPattern, "\(literal)")
+        }
+    }
+
     @Test func duplicateKeysAreFoundInLargeObjectsAndAfterEscapes() throws {
         let many = (0..<40).map { #""k\#($0)":\#($0)"# }.joined(separator: ",")
         for text in [#"{\#(many),"k39":1}"#, #"{"é":1,"\u00e9":2}"#, #"{\#(many),"\u006b7":1}"#] {
@@ -312,5 +352,26 @@ struct StorableFieldNameTests {
         #expect(try check(#"{"a.b":1,"$c":{"d":[1,{"e":2}]}}"#) == nil)
         #expect(try check(#"{"":1}"#) == #""""#)
         #expect(try check(#"{"a":{"b":[0,{"x\u0000y":1}]}}"#) == #"a.b.1."x\u0000y""#)
+    }
+
+    /// The tape notes unstorable keys while parsing and skips its walk when there are none; what
+    /// it finds must still be what the tree finds, whatever the key's escapes or depth.
+    @Test("the tape finds the same names as the tree, and clean bodies pass")
+    func tapeAgreesWithTheTree() throws {
+        let bodies = [
+            #"{"a.b":1,"$c":{"d":[1,{"e":2}]}}"#,
+            #"{"v":"a\u0000b","w":["\u0000"],"x\ny":{"\u00e9":1}}"#,
+            #"{"":1}"#,
+            #"{"a":[{"b":1},{"":2}]}"#,
+            #"{"a":{"b":[0,{"x\u0000y":1}]}}"#,
+            #"{"ok":1,"deep":{"\u0000":null},"later":{"":1}}"#,
+            #"[{"a":1},{"b":{"":2}}]"#,
+        ]
+        for body in bodies {
+            let tape = try JSONParser.tape(Array(body.utf8))
+            #expect(tape.firstUnstorableFieldName(tape.root) == tape.value(tape.root).firstUnstorableFieldName, "\(body)")
+        }
+        let clean = try JSONParser.tape(Array(bodies[1].utf8))
+        #expect(clean.firstUnstorableFieldName(clean.root) == nil)
     }
 }

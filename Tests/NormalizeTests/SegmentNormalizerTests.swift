@@ -211,6 +211,28 @@ import Testing
         #expect(batch.accepted[2].messageId == "12345")
     }
 
+    /// The id is read back from the event's document, where it was written once.
+    @Test func messageIdsWithEscapesOrAtTheLimitAreKeptAsSent() throws {
+        let atLimit = String(repeating: "m", count: 256)
+        let body = #"{"batch":[{"type":"track","userId":"u","event":"E","messageId":"caf\u00e9-\"q\"\u0000"},"# +
+            #"{"type":"track","userId":"u","event":"E","messageId":"\#(atLimit)"},{"type":"track","userId":"u","event":"E","messageId":-7}]}"#
+        let batch = try SegmentFixture.normalize(body, .batch)
+        #expect(batch.rejected == [])
+        #expect(batch.accepted.map(\.messageId) == ["café-\"q\"\u{0}", atLimit, "-7"])
+        #expect(batch.accepted.map { $0.document["messageId"] } == batch.accepted.map { .string($0.messageId) })
+    }
+
+    @Test func everyEventTypeIsReadFromItsBytes() throws {
+        for type in SegmentEventType.allCases {
+            let body = #"{"batch":[{"type":"\#(type.rawValue)","userId":"u","event":"E","groupId":"g","previousId":"p"}]}"#
+            #expect(try SegmentFixture.normalize(body, .batch).accepted.first?.document["type"] == .string(type.rawValue))
+        }
+        for near in ["Track", "trac", "tracks", "", #"identify\u0000"#] {
+            let body = #"{"batch":[{"type":"\#(near)","userId":"u","event":"E"}]}"#
+            #expect(try SegmentFixture.normalize(body, .batch).rejected.map(\.code) == ["invalid_type"], "\(near)")
+        }
+    }
+
     @Test func overlongMessageIdIsRejected() throws {
         let body = "{\"userId\":\"u\",\"event\":\"E\",\"messageId\":\"\(String(repeating: "m", count: 300))\"}"
         let batch = try SegmentFixture.normalize(body, .track)

@@ -109,14 +109,16 @@ final class EventsEndpoint: Endpoint {
         var dependents: [[StoreWrite]] = []
         writes.reserveCapacity(batch.accepted.count)
         for event in batch.accepted {
-            for (offset, write) in event.writes.enumerated() {
-                writes.append(write)
-                // The document is decoded from its BSON only when there are rules to match it against.
-                guard !rules.isEmpty else { continue }
-                dependents.append(offset == 0
-                    ? TriggerOutbox.writes(for: event.document, documentId: event.messageId, rules: rules,
-                                           tenantId: source.tenantId, sourceId: source.id, now: now)
-                    : [])
+            // The normaliser reserves `_id`: the store may give each document its ObjectId directly.
+            writes.append(.insert(Collections.events, bsonWithoutId: event.bson))
+            // The document is decoded from its BSON only when there are rules to match it against.
+            if !rules.isEmpty {
+                dependents.append(TriggerOutbox.writes(for: event.document, documentId: event.messageId, rules: rules,
+                                                       tenantId: source.tenantId, sourceId: source.id, now: now))
+            }
+            for profileWrite in event.profileWrites {
+                writes.append(profileWrite)
+                if !rules.isEmpty { dependents.append([]) }
             }
         }
         let hasTriggers = dependents.contains { !$0.isEmpty }

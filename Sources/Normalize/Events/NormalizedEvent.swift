@@ -4,18 +4,27 @@ import InletModel
 public struct NormalizedEvent: Sendable, Hashable {
     /// Position in the request's batch (0 for single-event endpoints), for per-event answers.
     public var index: Int
-    public var messageId: String
-    /// The `events` document as BSON, written straight from the request's JSON.
+    /// The `events` document as BSON, written straight from the request's JSON: the one buffer
+    /// the event's document lives in until it is stored.
     public var bson: [UInt8]
-    /// The insert into `events` first, then, for `identify`, the profile upserts.
-    public var writes: [StoreWrite]
+    /// Where the `messageId`'s bytes are in `bson`: the id is written there once, not also kept
+    /// as a `String` per event.
+    var messageIdBytes: Range<Int>
+    /// For `identify`, the profile upserts that follow the event's insert; empty otherwise.
+    public var profileWrites: [StoreWrite]
 
-    public init(index: Int, messageId: String, bson: [UInt8], writes: [StoreWrite]) {
+    init(index: Int, bson: [UInt8], messageIdBytes: Range<Int>, profileWrites: [StoreWrite]) {
         self.index = index
-        self.messageId = messageId
         self.bson = bson
-        self.writes = writes
+        self.messageIdBytes = messageIdBytes
+        self.profileWrites = profileWrites
     }
+
+    public var messageId: String { String(decoding: bson[messageIdBytes], as: UTF8.self) }
+
+    /// The insert into `events` first, then the profile upserts. Made on each call: the event
+    /// path submits `bson` and `profileWrites` without this array.
+    public var writes: [StoreWrite] { [.insert(Collections.events, bson: bson)] + profileWrites }
 
     /// The `events` document read back, for what inspects it (trigger rules and what they
     /// forward, tests). Decoded on each call: the hot path never needs it.

@@ -21,7 +21,8 @@ public enum SegmentNormalizer {
 
         if let forcedType = endpoint.eventType {
             let shared = Shared(context: nil, sentAt: nil)
-            append(root, index: 0, type: forcedType, tape: tape, shared: shared, context: context, limits: limits, to: &batch)
+            append(root, Fields(tape, root), index: 0, type: forcedType, tape: tape, shared: shared, context: context, limits: limits,
+                   to: &batch)
             return batch
         }
 
@@ -33,26 +34,28 @@ public enum SegmentNormalizer {
         }
         let shared = try Shared(tape, root)
         batch.accepted.reserveCapacity(tape.count(events))
-        for (index, event) in tape.elements(events).enumerated() {
+        tape.forEachElement(events) { index, event in
             guard tape.kind(event) == .object else {
                 batch.rejected.append(EventRejection(index: index, code: "invalid_event", message: "an event must be a JSON object"))
-                continue
+                return
             }
-            if batch.writeKey == nil, let key = tape.nonEmptyString(tape.member(event, "writeKey")) {
+            // The event's members are read once, for the write key as for everything else.
+            let field = Fields(tape, event)
+            if batch.writeKey == nil, let key = tape.nonEmptyString(field.writeKey) {
                 batch.writeKey = key
             }
-            append(event, index: index, type: nil, tape: tape, shared: shared, context: context, limits: limits, to: &batch)
+            append(event, field, index: index, type: nil, tape: tape, shared: shared, context: context, limits: limits, to: &batch)
         }
         return batch
     }
 
     static func append(
-        _ event: JSONTape.Index, index: Int, type: SegmentEventType?, tape: JSONTape, shared: Shared, context: EventContext,
-        limits: EventLimits, to batch: inout SegmentBatch
+        _ event: JSONTape.Index, _ field: Fields, index: Int, type: SegmentEventType?, tape: JSONTape, shared: Shared,
+        context: EventContext, limits: EventLimits, to batch: inout SegmentBatch
     ) {
         do throws(Rejection) {
             let normalized = try normalizeEvent(
-                event, index: index, forcedType: type, tape: tape, shared: shared, context: context, limits: limits)
+                event, field, index: index, forcedType: type, tape: tape, shared: shared, context: context, limits: limits)
             batch.accepted.append(normalized)
         } catch {
             batch.rejected.append(EventRejection(index: index, code: error.code, message: error.message))
@@ -110,8 +113,9 @@ public enum SegmentNormalizer {
         }
     }
 
+    /// Event `event`, whose members `field` found, as its document and writes.
     static func normalizeEvent(
-        _ event: JSONTape.Index, index: Int, forcedType: SegmentEventType?, tape: JSONTape, shared: Shared,
+        _ event: JSONTape.Index, _ field: Fields, index: Int, forcedType: SegmentEventType?, tape: JSONTape, shared: Shared,
         context: EventContext, limits: EventLimits
     ) throws(Rejection) -> NormalizedEvent {
         let eventBytes = tape.byteLength(event)
@@ -121,13 +125,14 @@ public enum SegmentNormalizer {
         if let path = tape.firstUnstorableFieldName(event) {
             throw Rejection("invalid_field_name", "field names must not be empty or contain NUL (at \(path))")
         }
-        let field = Fields(tape, event)
 
         let type: SegmentEventType
         if let forcedType {
             type = forcedType
         } else {
-            guard let raw = field.type, tape.kind(raw) == .string, let parsed = SegmentEventType(rawValue: tape.string(raw)) else {
+            guard let raw = field.type, tape.kind(raw) == .string,
+                  let parsed = tape.withStringBytes(raw, { SegmentEventType(utf8: $0) })
+            else {
                 throw Rejection("invalid_type", "\"type\" must be one of track, identify, page, screen, group, alias")
             }
             type = parsed
@@ -136,8 +141,8 @@ public enum SegmentNormalizer {
         let userId = try identifier(tape, field.userId, "userId")
         let anonymousId = try identifier(tape, field.anonymousId, "anonymousId")
         var eventName: JSONTape.Index?
-        var groupId: String?
-        var previousId: String?
+        var groupId: Identifier?
+        var previousId: Identifier?
         switch type {
         case .track:
             guard let name = field.event, tape.kind(name) == .string, tape.stringByteCount(name) > 0 else {
@@ -165,14 +170,9 @@ public enum SegmentNormalizer {
         let integrations = try optional(tape, field.integrations, .object, "integrations")
         let ownContext = try optional(tape, field.context, .object, "context")
 
-        let messageId: String
-        if let given = try identifier(tape, field.messageId, "messageId") {
-            guard given.utf8.count <= limits.maxMessageIdBytes else {
-                throw Rejection("invalid_field", "\"messageId\" is longer than \(limits.maxMessageIdBytes) bytes")
-            }
-            messageId = given
-        } else {
-            messageId = MessageID.generate()
+        let givenMessageId = try identifier(tape, field.messageId, "messageId")
+        if let givenMessageId, givenMessageId.byteCount(in: tape) > limits.maxMessageIdBytes {
+            throw Rejection("invalid_field", "\"messageId\" is longer than \(limits.maxMessageIdBytes) bytes")
         }
 
         let receivedAt = context.receivedAt
@@ -191,15 +191,22 @@ public enum SegmentNormalizer {
         let start = document.beginDocument()
         document.append("tenantId", string: context.tenantId)
         document.append("sourceId", string: context.sourceId)
-        document.append("messageId", string: messageId)
+        if let givenMessageId {
+            document.append("messageId", givenMessageId, tape: tape)
+        } else {
+            document.append("messageId", stringOfLength: MessageID.length) { MessageID.write(into: $0) }
+        }
+        // The value's bytes end just before the string's closing NUL.
+        let messageIdEnd = document.count - 1
+        let messageIdBytes = (messageIdEnd - (givenMessageId?.byteCount(in: tape) ?? MessageID.length))..<messageIdEnd
         document.append("type", string: type.rawValue)
         if let eventName { document.append("event", tape: tape, eventName) }
         if let name { document.append("name", tape: tape, name) }
         if let category { document.append("category", tape: tape, category) }
-        if let userId { document.append("userId", string: userId) }
-        if let anonymousId { document.append("anonymousId", string: anonymousId) }
-        if let groupId { document.append("groupId", string: groupId) }
-        if let previousId { document.append("previousId", string: previousId) }
+        if let userId { document.append("userId", userId, tape: tape) }
+        if let anonymousId { document.append("anonymousId", anonymousId, tape: tape) }
+        if let groupId { document.append("groupId", groupId, tape: tape) }
+        if let previousId { document.append("previousId", previousId, tape: tape) }
         if let properties { document.append("properties", tape: tape, properties) }
         if let traits { document.append("traits", tape: tape, traits) }
         appendContext(shared: shared.context, own: ownContext, clientIP: context.clientIP, tape: tape, to: &document)
@@ -208,18 +215,20 @@ public enum SegmentNormalizer {
         if let originalTimestamp { document.append("originalTimestamp", date: originalTimestamp) }
         if let sentAt { document.append("sentAt", date: sentAt) }
         document.append("receivedAt", date: receivedAt)
-        for (key, value) in tape.members(event) where tape.withStringBytes(key, { isKeptExtra($0) }) {
-            document.appendMember(tape: tape, key: key, value: value)
+        if field.hasKeptExtras {
+            tape.forEachMember(event) { key, value in
+                if tape.withStringBytes(key, { isKeptExtra($0) }) { document.appendMember(tape: tape, key: key, value: value) }
+            }
         }
         document.endDocument(start)
 
-        var writes = [StoreWrite.insert(Collections.events, bson: document.bytes)]
+        var profileWrites: [StoreWrite] = []
         if type == .identify, let userId, let traits {
-            writes += UserProfileWrites.make(
-                tenantId: context.tenantId, sourceId: context.sourceId, userId: userId, traits: tape.object(traits),
+            profileWrites = UserProfileWrites.make(
+                tenantId: context.tenantId, sourceId: context.sourceId, userId: userId.text(in: tape), traits: tape.object(traits),
                 seenAt: receivedAt)
         }
-        return NormalizedEvent(index: index, messageId: messageId, bson: document.bytes, writes: writes)
+        return NormalizedEvent(index: index, bson: document.bytes, messageIdBytes: messageIdBytes, profileWrites: profileWrites)
     }
 
     /// `context`: the batch's, with the event's own members over it (a member the batch also has
@@ -246,10 +255,12 @@ public enum SegmentNormalizer {
         let start = document.beginDocument("context")
         let merge = ContextMerge(tape: tape, shared: shared, own: own)
         if let shared {
-            for (key, value) in tape.members(shared) { write(key, merge.ownValue(key) ?? value, into: &document) }
+            tape.forEachMember(shared) { key, value in write(key, merge.ownValue(key) ?? value, into: &document) }
         }
         if let own {
-            for (key, value) in tape.members(own) where !merge.sharedHas(key) { write(key, value, into: &document) }
+            tape.forEachMember(own) { key, value in
+                if !merge.sharedHas(key) { write(key, value, into: &document) }
+            }
         }
         if !hasIP, let clientIP { document.append("ip", string: clientIP) }
         document.endDocument(start)
@@ -298,9 +309,14 @@ public enum SegmentNormalizer {
     struct Fields {
         var type, userId, anonymousId, event, groupId, previousId, name, category: JSONTape.Index?
         var properties, traits, integrations, context, messageId, timestamp, originalTimestamp, sentAt: JSONTape.Index?
+        /// Not stored; a batch without one on its envelope takes the first event's.
+        var writeKey: JSONTape.Index?
+        /// Whether some other member is kept as sent (`isKeptExtra`): only then does the
+        /// normaliser walk the members a second time to copy them.
+        var hasKeptExtras = false
 
         init(_ tape: JSONTape, _ object: JSONTape.Index) {
-            for (key, value) in tape.members(object) {
+            tape.forEachMember(object) { key, value in
                 func named(_ name: StaticString) -> Bool { tape.string(key, equals: name) }
                 switch tape.stringByteCount(key) {
                 case 4 where named("type"): type = value
@@ -312,6 +328,7 @@ public enum SegmentNormalizer {
                 case 7 where named("groupId"): groupId = value
                 case 7 where named("context"): context = value
                 case 8 where named("category"): category = value
+                case 8 where named("writeKey"): writeKey = value
                 case 9 where named("messageId"): messageId = value
                 case 9 where named("timestamp"): timestamp = value
                 case 10 where named("previousId"): previousId = value
@@ -319,7 +336,7 @@ public enum SegmentNormalizer {
                 case 11 where named("anonymousId"): anonymousId = value
                 case 12 where named("integrations"): integrations = value
                 case 17 where named("originalTimestamp"): originalTimestamp = value
-                default: break
+                default: if !hasKeptExtras { hasKeptExtras = tape.withStringBytes(key, { SegmentNormalizer.isKeptExtra($0) }) }
                 }
             }
         }
@@ -338,29 +355,9 @@ public enum SegmentNormalizer {
     static func isKeptExtra(_ key: UnsafeBufferPointer<UInt8>) -> Bool {
         guard !key.isEmpty else { return false }
         for reserved in reservedKeys where reserved.utf8CodeUnitCount == key.count {
-            if key.elementsEqual(UnsafeBufferPointer(start: reserved.utf8Start, count: reserved.utf8CodeUnitCount)) { return false }
+            if JSONTape.bytes(key, equal: UnsafeBufferPointer(start: reserved.utf8Start, count: reserved.utf8CodeUnitCount)) { return false }
         }
         return !key.contains { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "$") || $0 == 0 }
-    }
-
-    /// An id field: a non-empty string, or a number turned into its decimal text as Segment
-    /// does. `nil` when absent, `null` or empty.
-    static func identifier(_ tape: JSONTape, _ index: JSONTape.Index?, _ key: String) throws(Rejection) -> String? {
-        guard let index else { return nil }
-        switch tape.kind(index) {
-        case .null:
-            return nil
-        case .string:
-            return tape.stringByteCount(index) == 0 ? nil : tape.string(index)
-        case .int:
-            return String(tape.int(index))
-        case .double:
-            let number = tape.double(index)
-            if number.rounded() == number, abs(number) < 9_007_199_254_740_992 { return String(Int64(number)) }
-            return number.description
-        default:
-            throw Rejection("invalid_field", "\"\(key)\" must be a string")
-        }
     }
 
     /// A field that must be of `kind` when present; `nil` when absent or `null`.
