@@ -30,6 +30,9 @@ struct StoreBench: AsyncParsableCommand {
     @Option(help: "A Segment track body (JSON file): both runs store what inlet makes of it, with a unique messageId each, instead of the built-in ~300-byte event.")
     var eventBody: String?
 
+    @Flag(help: "Measure the ceiling only (to measure it again in the server's state of the moment).")
+    var ceilingOnly = false
+
     func run() async throws {
         let suffix = String(UInt32.random(in: .min ... .max), radix: 36)
         let rawURL = "\(url)/bench_raw_\(suffix)"
@@ -40,6 +43,10 @@ struct StoreBench: AsyncParsableCommand {
         let (ceiling, ceilingCPU) = try rawCeiling(url: rawURL)
         _ = try await rawSchema.runCommand(["dropDatabase": 1])
         try await rawSchema.shutdown()
+        if ceilingOnly {
+            print(String(format: "store ceiling (libmongoc, 1 thread, bulks of %d): %.0f docs/s", batch, ceiling))
+            return
+        }
 
         let store = try MongoStore(url: storeURL)
         try await store.ensureSchema()
