@@ -226,8 +226,10 @@ struct EventsAPITests {
             sources:
               - id: acme-web
                 kind: events
-                rateLimit: { perSecond: 1, burst: 3, onRedisDown: open }
+                rateLimit: { perSecond: 0.01, burst: 3, onRedisDown: open }
             """
+        // One event per 100 s after the burst: the second request is refused however slowly a
+        // loaded machine runs the first (at 1 per second it was let through when they were > 1 s apart).
         let inlet = try await TestInlet.start(routes: routes)
         defer { Task { await inlet.stop() } }
         let key = try await inlet.createKey()
