@@ -38,7 +38,8 @@ final class MongoStorePrivateServer: @unchecked Sendable {
         self.process = process
         let probe = try MongoStore(url: url(database: "probe"))
         var answered = false
-        for _ in 0..<40 where !answered {
+        // Up to ~30 s: Python's start-up on a loaded machine took over 10 s once.
+        for _ in 0..<120 where !answered {
             answered = (try? await probe.ping()) != nil
             if !answered { try await Task.sleep(for: .milliseconds(250)) }
         }
