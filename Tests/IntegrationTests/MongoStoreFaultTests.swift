@@ -36,6 +36,14 @@ struct MongoStoreFaultTests {
     }
 
     /// Every durable outcome has exactly one document; returns how many are durable.
+    /// Submits a write to a collection of its own until the store stores it (at most ~5 s).
+    static func waitUntilAccepting(_ store: MongoStore) async throws {
+        for attempt in 0..<50 {
+            if await store.submit([.insert("probe", ["attempt": .int(Int64(attempt))])]) == [.stored] { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+
     static func checkInvariant(_ outcomes: [String: StoreOutcome], in store: MongoStore) async throws -> Int {
         var durable = 0
         for (id, outcome) in outcomes where outcome.isDurable {
@@ -91,7 +99,10 @@ struct MongoStoreFaultTests {
         _ = try await Self.checkInvariant(outcomes, in: store)
 
         // Once the fault is gone the same writes go through; a retry of one that did land
-        // behind a write-concern error comes back `.duplicate`.
+        // behind a write-concern error comes back `.duplicate`. A fault that looked like an
+        // unreachable server leaves the store refusing at once until its probe (every 250 ms)
+        // sees the server answer: wait for that, as a client retrying its 503s would.
+        try await Self.waitUntilAccepting(store)
         let retried = await Self.submitConcurrently(store, count: 20, prefix: name)
         #expect(retried.values.allSatisfy { $0.isDurable }, "\(name) after recovery: \(Set(retried.values))")
         #expect(try await Self.checkInvariant(retried, in: store) == 20)

@@ -6,16 +6,26 @@ import NIOPosix
 /// A SecantusDB of a test's own, on a free loopback port: for tests that arm server-wide
 /// failpoints or kill the server, which must never touch the shared instance.
 final class MongoStorePrivateServer: @unchecked Sendable {
-    let port: Int
+    private(set) var port: Int
     private var process: Process?
 
     var url: String { "mongodb://127.0.0.1:\(port)" }
 
     func url(database: String) -> String { "\(url)/\(database)" }
 
+    /// Up to three tries, each on a new free port: another process can take the port between
+    /// `freePort()` and the server's bind, and then the server exits at once.
     init() async throws {
         port = try await Self.freePort()
-        try await start()
+        for attempt in 1...3 {
+            do {
+                try await start()
+                return
+            } catch where attempt < 3 {
+                kill()
+                port = try await Self.freePort()
+            }
+        }
     }
 
     static var executable: String {
@@ -38,8 +48,10 @@ final class MongoStorePrivateServer: @unchecked Sendable {
         self.process = process
         let probe = try MongoStore(url: url(database: "probe"))
         var answered = false
-        // Up to ~30 s: Python's start-up on a loaded machine took over 10 s once.
-        for _ in 0..<120 where !answered {
+        // Up to 30 s (Python's start-up on a loaded machine once took over 10 s), unless the
+        // server has exited (a port taken in the meantime). A failed ping takes up to 2 s.
+        let deadline = NIODeadline.now() + .seconds(30)
+        while !answered, NIODeadline.now() < deadline, process.isRunning {
             answered = (try? await probe.ping()) != nil
             if !answered { try await Task.sleep(for: .milliseconds(250)) }
         }
