@@ -6,27 +6,39 @@ public enum WriteKey {
     static let maxHeaderLength = 1_024
 
     /// `nil` unless the header is `Basic <base64>` decoding to a non-empty UTF-8 user name.
+    /// Works over the header's bytes with a stack buffer: it runs on every SDK request.
     public static func fromBasicAuth(_ headerValue: String) -> String? {
-        var header = headerValue.utf8[...]
-        guard header.count <= maxHeaderLength else { return nil }
-        while header.first == UInt8(ascii: " ") { header = header.dropFirst() }
-        while header.last == UInt8(ascii: " ") { header = header.dropLast() }
-        let scheme = Array("basic ".utf8)
-        guard header.count > scheme.count,
-            zip(header.prefix(scheme.count), scheme).allSatisfy({ $0 | 0x20 == $1 })
-        else { return nil }
-        header = header.dropFirst(scheme.count)
-        while header.first == UInt8(ascii: " ") { header = header.dropFirst() }
-        guard let decoded = decodeBase64(header) else { return nil }
-        let user = decoded.split(separator: UInt8(ascii: ":"), maxSplits: 1, omittingEmptySubsequences: false).first ?? []
-        guard !user.isEmpty, let key = String(validating: user, as: UTF8.self) else { return nil }
-        return key
+        var headerValue = headerValue
+        return headerValue.withUTF8 { header -> String? in
+            guard header.count <= maxHeaderLength else { return nil }
+            var start = 0
+            var end = header.count
+            while start < end, header[start] == space { start += 1 }
+            while end > start, header[end - 1] == space { end -= 1 }
+            guard end - start > scheme.count else { return nil }
+            for (offset, expected) in scheme.enumerated() where header[start + offset] | 0x20 != expected { return nil }
+            start += scheme.count
+            while start < end, header[start] == space { start += 1 }
+            let encoded = UnsafeBufferPointer(rebasing: header[start..<end])
+            return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: encoded.count * 3 / 4 + 1) { output -> String? in
+                guard let count = decodeBase64(encoded, into: output) else { return nil }
+                let decoded = UnsafeBufferPointer(rebasing: output[..<count])
+                // The user name ends at the first colon; a password, if any, is ignored.
+                let user = UnsafeBufferPointer(rebasing: decoded[..<(decoded.firstIndex(of: UInt8(ascii: ":")) ?? count)])
+                guard !user.isEmpty else { return nil }
+                return String(validating: user, as: UTF8.self)
+            }
+        }
     }
 
-    /// Standard base64, padding optional; `nil` on any other byte or an impossible length.
-    static func decodeBase64(_ text: Substring.UTF8View) -> [UInt8]? {
-        var output: [UInt8] = []
-        output.reserveCapacity(text.count * 3 / 4)
+    private static let space = UInt8(ascii: " ")
+    /// Compared with each byte ORed with 0x20, which lowercases letters and leaves the space alone.
+    private static let scheme: [UInt8] = Array("basic ".utf8)
+
+    /// Standard base64, padding optional, into `output` (at least `text.count * 3 / 4` bytes);
+    /// the number of bytes written, or `nil` on any other byte or an impossible length.
+    static func decodeBase64(_ text: UnsafeBufferPointer<UInt8>, into output: UnsafeMutableBufferPointer<UInt8>) -> Int? {
+        var count = 0
         var accumulator: UInt32 = 0
         var bits = 0
         var padding = 0
@@ -48,10 +60,11 @@ public enum WriteKey {
             bits += 6
             if bits >= 8 {
                 bits -= 8
-                output.append(UInt8(truncatingIfNeeded: accumulator >> UInt32(bits)))
+                output[count] = UInt8(truncatingIfNeeded: accumulator >> UInt32(bits))
+                count += 1
             }
         }
         guard bits < 6, padding <= 2 else { return nil }
-        return output
+        return count
     }
 }
