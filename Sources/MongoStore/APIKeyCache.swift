@@ -30,22 +30,34 @@ public final class APIKeyCache: Sendable {
 
     /// The active key's record, or `nil` for an unknown or revoked key. Fails only when the
     /// store cannot answer (map that to `503`, not `401`).
-    public func lookup(_ rawKey: String, on eventLoop: EventLoop) -> EventLoopFuture<APIKeyRecord?> {
+    public func lookup(_ rawKey: String, on eventLoop: any EventLoop) -> EventLoopFuture<APIKeyRecord?> {
+        let promise = eventLoop.makePromise(of: APIKeyRecord?.self)
+        lookup(rawKey, on: eventLoop) { promise.completeWith($0) }
+        return promise.futureResult
+    }
+
+    /// `lookup(_:on:)` for the hot path: calls `then` once, on `eventLoop`. A cached key is
+    /// answered before this returns when called on `eventLoop` (most requests): no future, no task.
+    public func lookup(_ rawKey: String, on eventLoop: any EventLoop,
+                       then: @escaping @Sendable (Result<APIKeyRecord?, any Error>) -> Void) {
         let hash = APIKeyStore.hash(rawKey)
         let now = NIODeadline.now()
         let cached: Entry? = entries.withLockedValue { $0[hash] }
         if let cached, cached.expires > now {
-            return eventLoop.makeSucceededFuture(cached.record)
+            guard eventLoop.inEventLoop else { return eventLoop.execute { then(.success(cached.record)) } }
+            return then(.success(cached.record))
         }
-        return store.findOne(Collections.apiKeys, filter: ["hash": .string(hash)], on: eventLoop).map { document in
-            let record = document.flatMap(APIKeyRecord.init(document:)).flatMap { $0.isRevoked ? nil : $0 }
-            let expires = NIODeadline.now() + (record == nil ? self.negativeTTL : self.ttl)
-            self.entries.withLockedValue { entries in
-                // A crude bound: keys are few; a flood of random keys must not grow memory.
-                if entries.count >= self.maxEntries { entries.removeAll(keepingCapacity: true) }
-                entries[hash] = Entry(record: record, expires: expires)
-            }
-            return record
+        store.findOne(Collections.apiKeys, filter: ["hash": .string(hash)], on: eventLoop).whenComplete { found in
+            then(found.map { document in
+                let record = document.flatMap(APIKeyRecord.init(document:)).flatMap { $0.isRevoked ? nil : $0 }
+                let expires = NIODeadline.now() + (record == nil ? self.negativeTTL : self.ttl)
+                self.entries.withLockedValue { entries in
+                    // A crude bound: keys are few; a flood of random keys must not grow memory.
+                    if entries.count >= self.maxEntries { entries.removeAll(keepingCapacity: true) }
+                    entries[hash] = Entry(record: record, expires: expires)
+                }
+                return record
+            })
         }
     }
 }

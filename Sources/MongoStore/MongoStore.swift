@@ -56,8 +56,15 @@ public final class MongoStore: Sendable {
     /// `submit` refuses writes at once.
     public var isHealthy: Bool { !queue.isRefusing }
 
-    /// Stores `writes` through the group commit. One outcome per write, in order; the future
-    /// completes on `eventLoop` once every write is confirmed by MongoDB or given up on.
+    /// Stores `writes` through the group commit and calls `completion` once, on `eventLoop`, with
+    /// one outcome per write, in order, when every write is confirmed by MongoDB or given up on.
+    /// The hot path's form: a callback costs less than a future per request.
+    public func submit(_ writes: [StoreWrite], on eventLoop: any EventLoop,
+                       completion: @escaping @Sendable ([StoreOutcome]) -> Void) {
+        enqueue(writes, on: eventLoop, completion: completion)
+    }
+
+    /// `submit(_:on:completion:)` as a future.
     public func submit(_ writes: [StoreWrite], on eventLoop: EventLoop) -> EventLoopFuture<[StoreOutcome]> {
         let promise = eventLoop.makePromise(of: [StoreOutcome].self)
         enqueue(writes, on: eventLoop) { promise.succeed($0) }
@@ -77,33 +84,45 @@ public final class MongoStore: Sendable {
     /// the guarantee is ordering plus failure propagation instead. A failed dependent turns its
     /// parent's outcome into `.failed`, so the request is not acknowledged and the client's
     /// retry writes the dependents again (their deterministic `_id`s make that idempotent).
-    /// The future completes only once the dependents are durable too.
+    /// `completion` is called once, on `eventLoop`, only once the dependents are durable too.
     public func submit(
-        _ writes: [StoreWrite], then dependents: [[StoreWrite]], on eventLoop: EventLoop
-    ) -> EventLoopFuture<[StoreOutcome]> {
-        submit(writes, on: eventLoop).flatMap { outcomes in
+        _ writes: [StoreWrite], then dependents: [[StoreWrite]], on eventLoop: any EventLoop,
+        completion: @escaping @Sendable ([StoreOutcome]) -> Void
+    ) {
+        // Most requests match no trigger rule: no second step to wait for.
+        guard dependents.contains(where: { !$0.isEmpty }) else { return submit(writes, on: eventLoop, completion: completion) }
+        submit(writes, on: eventLoop) { outcomes in
             var flattened: [StoreWrite] = []
             var parentOfDependent: [Int] = []
             for (index, outcome) in outcomes.enumerated() where outcome.isDurable && index < dependents.count {
                 flattened.append(contentsOf: dependents[index])
                 parentOfDependent.append(contentsOf: repeatElement(index, count: dependents[index].count))
             }
-            guard !flattened.isEmpty else { return eventLoop.makeSucceededFuture(outcomes) }
-            return self.submit(flattened, on: eventLoop).map { dependentOutcomes in
+            guard !flattened.isEmpty else { return completion(outcomes) }
+            self.submit(flattened, on: eventLoop) { [parentOfDependent] dependentOutcomes in
                 var merged = outcomes
                 for (position, outcome) in dependentOutcomes.enumerated() {
                     if case .failed(let reason) = outcome {
                         merged[parentOfDependent[position]] = .failed(reason: "dependent write failed: \(reason)")
                     }
                 }
-                return merged
+                completion(merged)
             }
         }
     }
 
+    /// `submit(_:then:on:completion:)` as a future.
+    public func submit(
+        _ writes: [StoreWrite], then dependents: [[StoreWrite]], on eventLoop: EventLoop
+    ) -> EventLoopFuture<[StoreOutcome]> {
+        let promise = eventLoop.makePromise(of: [StoreOutcome].self)
+        submit(writes, then: dependents, on: eventLoop) { promise.succeed($0) }
+        return promise.futureResult
+    }
+
     private func enqueue(_ writes: [StoreWrite], on eventLoop: (any EventLoop)? = nil,
                          completion: @escaping @Sendable ([StoreOutcome]) -> Void) {
-        guard !writes.isEmpty else { return completion([]) }
+        guard !writes.isEmpty else { return Self.answerNow(on: eventLoop) { completion([]) } }
         let submission = Submission(count: writes.count, eventLoop: eventLoop, completion: completion)
         let now = NIODeadline.now()
         let deadline = now + configuration.retryDeadline
@@ -117,7 +136,15 @@ public final class MongoStore: Sendable {
             metrics.queueDepth.record(queue.queueDepth)
         case .refuse(let reason):
             metrics.failed.increment(by: writes.count)
-            for index in writes.indices { submission.complete(index, with: .failed(reason: reason)) }
+            let refused = submission.record(writes.indices.lazy.map { (index: $0, outcome: StoreOutcome.failed(reason: reason)) })
+            if let refused { Self.answerNow(on: eventLoop, refused) }
         }
+    }
+
+    /// An answer known at once: run here, unless the submitter waits on another thread's loop,
+    /// which then runs it, as it would a flusher's answer.
+    private static func answerNow(on eventLoop: (any EventLoop)?, _ answer: @escaping @Sendable () -> Void) {
+        guard let eventLoop, !eventLoop.inEventLoop else { return answer() }
+        eventLoop.execute(answer)
     }
 }

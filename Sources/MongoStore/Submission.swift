@@ -22,18 +22,6 @@ final class Submission: Sendable {
         self.completion = completion
     }
 
-    /// Records the outcome of write `index`; the first outcome recorded for a write wins.
-    /// Answers the submitter at once when this was the last outcome it waited for.
-    func complete(_ index: Int, with outcome: StoreOutcome) {
-        record(index, outcome)?()
-    }
-
-    /// Records the outcome of write `index`; returns the submitter's answer, to be run by the
-    /// caller, when this was the last outcome it waited for.
-    func record(_ index: Int, _ outcome: StoreOutcome) -> (@Sendable () -> Void)? {
-        record(CollectionOfOne((index: index, outcome: outcome)))
-    }
-
     /// Records several outcomes under one lock (a flush answers a request's writes together);
     /// the first outcome recorded for a write wins. Returns the submitter's answer when the
     /// last outcome it waited for is among them.

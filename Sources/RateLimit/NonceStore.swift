@@ -13,12 +13,23 @@ public final class NonceStore: Sendable {
     /// True the first time `key` is seen within `ttlMilliseconds`; false for a replay.
     /// Callers namespace the key (tenant, provider) themselves.
     public func firstSeen(_ key: String, ttlMilliseconds: Int, on eventLoop: any EventLoop) -> EventLoopFuture<Bool> {
-        redis.send(["SET", key, "1", "NX", "PX", String(max(1, ttlMilliseconds))], on: eventLoop).flatMapThrowing { reply in
-            switch reply {
-            case .simpleString("OK"): return true
-            case .null: return false
-            default: throw RedisClientError(.protocolError, "SET NX answered \(reply)")
-            }
+        let promise = eventLoop.makePromise(of: Bool.self)
+        firstSeen(key, ttlMilliseconds: ttlMilliseconds, on: eventLoop) { promise.completeWith($0) }
+        return promise.futureResult
+    }
+
+    /// `firstSeen(_:ttlMilliseconds:on:)` for the hot path, where a provider's retries are
+    /// checked on every callback: calls `then` once, on `eventLoop`, without a chain of futures.
+    public func firstSeen(_ key: String, ttlMilliseconds: Int, on eventLoop: any EventLoop,
+                          then: @escaping @Sendable (Result<Bool, any Error>) -> Void) {
+        redis.send(["SET", key, "1", "NX", "PX", String(max(1, ttlMilliseconds))], on: eventLoop).whenComplete { reply in
+            then(reply.flatMap { reply in
+                switch reply {
+                case .simpleString("OK"): return .success(true)
+                case .null: return .success(false)
+                default: return .failure(RedisClientError(.protocolError, "SET NX answered \(reply)"))
+                }
+            })
         }
     }
 }

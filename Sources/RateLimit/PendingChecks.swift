@@ -10,7 +10,8 @@ import NIOCore
 final class PendingChecks: @unchecked Sendable {
     struct Check: Sendable {
         var cost: Int
-        var promise: EventLoopPromise<RateLimitDecision>
+        /// Called once with the decision, on the loop the check was asked for on.
+        var decided: @Sendable (RateLimitDecision) -> Void
     }
 
     struct Group: Sendable {

@@ -39,25 +39,32 @@ public final class RateLimiter: Sendable {
         "inlet:rl:{\(tenantId):\(sourceId)}"
     }
 
+    /// `check(tenantId:sourceId:policy:cost:on:then:)` as a future.
     public func check(tenantId: String, sourceId: String, policy: RateLimitPolicy, cost: Int, on eventLoop: any EventLoop) -> EventLoopFuture<RateLimitDecision> {
+        let decided = eventLoop.makePromise(of: RateLimitDecision.self)
+        check(tenantId: tenantId, sourceId: sourceId, policy: policy, cost: cost, on: eventLoop) { decided.succeed($0) }
+        return decided.futureResult
+    }
+
+    /// Calls `then` once, on `eventLoop`, with the decision; Redis outages are answered with the
+    /// policy's fallback, so there is no failure. A callback rather than a future: this runs for
+    /// every request. A cost above the burst is refused before this returns.
+    public func check(tenantId: String, sourceId: String, policy: RateLimitPolicy, cost: Int, on eventLoop: any EventLoop,
+                      then: @escaping @Sendable (RateLimitDecision) -> Void) {
+        guard eventLoop.inEventLoop else {
+            return eventLoop.execute { self.check(tenantId: tenantId, sourceId: sourceId, policy: policy, cost: cost, on: eventLoop, then: then) }
+        }
         let gcra = GCRA(policy: policy)
         if cost > gcra.burst {
             metrics.limited.increment()
-            return eventLoop.makeSucceededFuture(.refusedForCost(limit: gcra.burst))
+            return then(.refusedForCost(limit: gcra.burst))
         }
-        let decided = eventLoop.makePromise(of: RateLimitDecision.self)
-        let check = PendingChecks.Check(cost: cost, promise: decided)
+        let check = PendingChecks.Check(cost: cost, decided: then)
         guard let pending = pendingByLoop[ObjectIdentifier(eventLoop)] else {
             // A loop the client has no connections of: nothing to share a tick with.
-            decideAlone(check, key: Self.key(tenantId: tenantId, sourceId: sourceId), policy: policy, gcra: gcra)
-            return decided.futureResult
+            return decideAlone(check, key: Self.key(tenantId: tenantId, sourceId: sourceId), policy: policy, gcra: gcra, on: eventLoop)
         }
-        if eventLoop.inEventLoop {
-            add(check, tenantId: tenantId, sourceId: sourceId, policy: policy, to: pending)
-        } else {
-            eventLoop.execute { self.add(check, tenantId: tenantId, sourceId: sourceId, policy: policy, to: pending) }
-        }
-        return decided.futureResult
+        add(check, tenantId: tenantId, sourceId: sourceId, policy: policy, to: pending)
     }
 
     /// The first check of a tick schedules the decision of every group for when the loop runs its
@@ -66,7 +73,7 @@ public final class RateLimiter: Sendable {
         guard pending.add(tenantId: tenantId, sourceId: sourceId, policy: policy, check) else { return }
         pending.eventLoop.execute {
             for group in pending.take() {
-                self.decide(group)
+                self.decide(group, on: pending.eventLoop)
             }
         }
     }
@@ -76,18 +83,17 @@ public final class RateLimiter: Sendable {
     /// refused, the script changed nothing, so each check is decided alone, in arrival order, as if
     /// the summed call had never been made. A summed cost above the burst could never be allowed,
     /// so such a group goes one by one at once.
-    private func decide(_ group: PendingChecks.Group) {
+    private func decide(_ group: PendingChecks.Group, on eventLoop: any EventLoop) {
         let gcra = GCRA(policy: group.policy)
         let key = Self.key(tenantId: group.tenantId, sourceId: group.sourceId)
         guard group.count > 1 else {
-            return decideAlone(group.first, key: key, policy: group.policy, gcra: gcra)
+            return decideAlone(group.first, key: key, policy: group.policy, gcra: gcra, on: eventLoop)
         }
         let checks = group.checks
         let total = checks.reduce(0) { $0 + max(0, $1.cost) }
         guard total <= gcra.burst else {
-            return decideEachAlone(checks, key: key, policy: group.policy, gcra: gcra)
+            return decideEachAlone(checks, key: key, policy: group.policy, gcra: gcra, on: eventLoop)
         }
-        let eventLoop = group.first.promise.futureResult.eventLoop
         evaluateInRedis(key: key, gcra: gcra, cost: total, on: eventLoop) { result in
             switch result {
             case .success(let summed) where summed.allowed:
@@ -97,37 +103,38 @@ public final class RateLimiter: Sendable {
                 for check in checks {
                     eventsSoFar += max(0, check.cost)
                     let outcome = gcra.outcome(partOf: summed, eventsAfter: total - eventsSoFar)
-                    check.promise.succeed(RateLimitDecision(outcome, gcra: gcra))
+                    check.decided(RateLimitDecision(outcome, gcra: gcra))
                 }
             case .success:
                 self.redisAnswered()
-                self.decideEachAlone(checks, key: key, policy: group.policy, gcra: gcra)
+                self.decideEachAlone(checks, key: key, policy: group.policy, gcra: gcra, on: eventLoop)
             case .failure(let error):
                 self.redisFailed(error)
                 for check in checks {
-                    check.promise.succeed(self.fallback(key: key, policy: group.policy, gcra: gcra, cost: check.cost))
+                    check.decided(self.fallback(key: key, policy: group.policy, gcra: gcra, cost: check.cost))
                 }
             }
         }
     }
 
     /// One call per check, all written at once so they pipeline, in arrival order.
-    private func decideEachAlone(_ checks: [PendingChecks.Check], key: String, policy: RateLimitPolicy, gcra: GCRA) {
+    private func decideEachAlone(_ checks: [PendingChecks.Check], key: String, policy: RateLimitPolicy, gcra: GCRA,
+                                 on eventLoop: any EventLoop) {
         for check in checks {
-            decideAlone(check, key: key, policy: policy, gcra: gcra)
+            decideAlone(check, key: key, policy: policy, gcra: gcra, on: eventLoop)
         }
     }
 
-    private func decideAlone(_ check: PendingChecks.Check, key: String, policy: RateLimitPolicy, gcra: GCRA) {
-        evaluateInRedis(key: key, gcra: gcra, cost: check.cost, on: check.promise.futureResult.eventLoop) { result in
+    private func decideAlone(_ check: PendingChecks.Check, key: String, policy: RateLimitPolicy, gcra: GCRA, on eventLoop: any EventLoop) {
+        evaluateInRedis(key: key, gcra: gcra, cost: check.cost, on: eventLoop) { result in
             switch result {
             case .success(let outcome):
                 self.redisAnswered()
                 (outcome.allowed ? self.metrics.allowed : self.metrics.limited).increment()
-                check.promise.succeed(RateLimitDecision(outcome, gcra: gcra))
+                check.decided(RateLimitDecision(outcome, gcra: gcra))
             case .failure(let error):
                 self.redisFailed(error)
-                check.promise.succeed(self.fallback(key: key, policy: policy, gcra: gcra, cost: check.cost))
+                check.decided(self.fallback(key: key, policy: policy, gcra: gcra, cost: check.cost))
             }
         }
     }

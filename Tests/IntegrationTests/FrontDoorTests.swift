@@ -30,6 +30,30 @@ struct FrontDoorTests {
         }
     }
 
+    @Test("an endpoint's failure is a plain 500; an answer given at once, or from another thread, is written; the connection serves on")
+    func endpointAnswers() async throws {
+        let server = try await TestFrontDoor.start()
+        defer { Task { await server.frontDoor.drain() } }
+        for http1Only in [false, true] {
+            try await withInsecureClient(http1Only: http1Only) { client in
+                for _ in 0..<2 {
+                    let failed = try await client.execute(HTTPClientRequest(url: server.baseURL + "/fail"), timeout: .seconds(10))
+                    #expect(failed.status == .internalServerError)
+                    let body = String(buffer: try await failed.body.collect(upTo: 1024))
+                    #expect(body.contains(#""code":"internal""#) && body.contains(#""message":"internal error""#))
+                    let elsewhere = try await client.execute(HTTPClientRequest(url: server.baseURL + "/elsewhere"), timeout: .seconds(10))
+                    #expect(elsewhere.status == .noContent)
+                    var echo = HTTPClientRequest(url: server.baseURL + "/echo")
+                    echo.method = .POST
+                    echo.body = .bytes(ByteBuffer(string: "abc"))
+                    let echoed = try await client.execute(echo, timeout: .seconds(10))
+                    #expect(echoed.status == .ok)
+                    #expect(String(buffer: try await echoed.body.collect(upTo: 1024)) == #"{"bytes":3}"#)
+                }
+            }
+        }
+    }
+
     @Test("a client's X-Request-Id is kept; unknown paths get a JSON 404")
     func requestIdAndNotFound() async throws {
         let server = try await TestFrontDoor.start()

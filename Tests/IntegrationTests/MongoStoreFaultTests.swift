@@ -156,6 +156,12 @@ struct MongoStoreFaultTests {
         let blocked = store.submit((0..<10).map { MongoStoreTests.event("q-\($0)") }, on: eventLoop)
         // The ten fill the bound while queued or blocked in flight: the next write is refused at once.
         #expect(await store.submit([MongoStoreTests.event("extra")]) == [.failed(reason: "unavailable")])
+        // Refused at once on this thread, the callback is still answered on the submitter's loop.
+        let refusedOnLoop = eventLoop.makePromise(of: Bool.self)
+        store.submit([MongoStoreTests.event("extra-2")], on: eventLoop) { outcomes in
+            refusedOnLoop.succeed(eventLoop.inEventLoop && outcomes == [.failed(reason: "unavailable")])
+        }
+        #expect(try await refusedOnLoop.futureResult.get())
         let outcomes = try await blocked.get()
         #expect(outcomes.allSatisfy { $0.isDurable })
         #expect(try await store.count(Collections.events, filter: ["messageId": "extra"]) == 0)

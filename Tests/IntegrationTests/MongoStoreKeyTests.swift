@@ -1,6 +1,7 @@
 import Foundation
 import InletModel
 import MongoStore
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import Testing
@@ -48,6 +49,38 @@ struct MongoStoreKeyTests {
                 answer = try await cache.lookup(rawKey, on: eventLoop).get()
             }
             #expect(answer == nil)
+        }
+    }
+
+    @Test("a cached key is answered once, before lookup returns on the loop, and on the loop when asked from elsewhere")
+    func cachedKeyAnswersAtOnce() async throws {
+        let eventLoop = MultiThreadedEventLoopGroup.singleton.next()
+        try await MongoStoreTests.withStore { (store: MongoStore) async throws in
+            let cache = APIKeyCache(store: store, ttl: .seconds(60), negativeTTL: .seconds(60))
+            let rawKey = try await APIKeyStore(store: store).create(tenantId: "acme", sourceId: "acme-web")
+            let calls = NIOLockedValueBox<[(onLoop: Bool, tenantId: String?)]>([])
+            let record: @Sendable (Result<APIKeyRecord?, any Error>) -> Void = { result in
+                calls.withLockedValue { $0.append((eventLoop.inEventLoop, try? result.get()?.tenantId)) }
+            }
+            // Not cached yet: the store answers later, so nothing has been called when lookup returns.
+            let missAnsweredAtOnce = try await eventLoop.submit {
+                cache.lookup(rawKey, on: eventLoop, then: record)
+                return calls.withLockedValue { $0.count }
+            }.get()
+            #expect(missAnsweredAtOnce == 0)
+            for _ in 0..<100 where calls.withLockedValue({ $0.isEmpty }) { try await Task.sleep(for: .milliseconds(50)) }
+            // Cached: answered before lookup returns.
+            let hitAnsweredAtOnce = try await eventLoop.submit {
+                cache.lookup(rawKey, on: eventLoop, then: record)
+                return calls.withLockedValue { $0.count }
+            }.get()
+            #expect(hitAnsweredAtOnce == 2)
+            // From another thread: still on the loop.
+            cache.lookup(rawKey, on: eventLoop, then: record)
+            try await eventLoop.submit {}.get()  // anything still queued on the loop has run
+            let seen = calls.withLockedValue { $0 }
+            #expect(seen.map(\.onLoop) == [true, true, true])
+            #expect(seen.map(\.tenantId) == ["acme", "acme", "acme"])
         }
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import InletModel
 import MongoStore
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import Normalize
@@ -86,6 +87,27 @@ struct MongoStoreTests {
             let statistics = store.statistics
             #expect(statistics.submittedWrites == submissions)
             #expect(statistics.bulkWrites < submissions / 10)
+        }
+    }
+
+    @Test("submit's completion runs once, on the loop, also when the answer is known at once off the loop")
+    func submitCompletionRunsOnTheLoop() async throws {
+        let eventLoop = MultiThreadedEventLoopGroup.singleton.next()
+        try await Self.withStore { (store: MongoStore) async throws in
+            let calls = NIOLockedValueBox<[(onLoop: Bool, outcomes: [StoreOutcome])]>([])
+            let stored = eventLoop.makePromise(of: Void.self)
+            // Nothing to write: answered at once, but on the loop, not on this thread.
+            store.submit([], on: eventLoop) { outcomes in calls.withLockedValue { $0.append((eventLoop.inEventLoop, outcomes)) } }
+            // Answered by a flusher thread, through the loop.
+            store.submit([Self.event("cb-1"), Self.event("cb-2")], on: eventLoop) { outcomes in
+                calls.withLockedValue { $0.append((eventLoop.inEventLoop, outcomes)) }
+                stored.succeed()
+            }
+            try await stored.futureResult.get()
+            try await eventLoop.submit {}.get()  // anything still queued on the loop has run
+            let seen = calls.withLockedValue { $0 }
+            #expect(seen.map(\.onLoop) == [true, true])
+            #expect(seen.map(\.outcomes) == [[], [.stored, .stored]])
         }
     }
 

@@ -1,5 +1,6 @@
 import InletModel
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import RateLimit
@@ -65,6 +66,19 @@ import Testing
 
         let tooBig = try await limiter.check(tenantId: tenant, sourceId: "web", policy: policy, cost: 11, on: loop).get()
         #expect(!tooBig.allowed && tooBig.costExceedsBurst)
+        // No Redis needed: refused before `check` returns, on the loop.
+        let refusedAtOnce = try await loop.submit {
+            let decided = NIOLockedValueBox<[RateLimitDecision]>([])
+            limiter.check(tenantId: tenant, sourceId: "web", policy: policy, cost: 11, on: loop) { decision in
+                decided.withLockedValue { $0.append(decision) }
+            }
+            return decided.withLockedValue { $0.map(\.costExceedsBurst) }
+        }.get()
+        #expect(refusedAtOnce == [true])
+        // Asked from another thread: decided on the loop.
+        let onLoop = loop.makePromise(of: Bool.self)
+        limiter.check(tenantId: tenant, sourceId: "web", policy: policy, cost: 1, on: loop) { _ in onLoop.succeed(loop.inEventLoop) }
+        #expect(try await onLoop.futureResult.get())
         await redis.shutdown()
     }
 

@@ -33,71 +33,67 @@ final class EventsEndpoint: Endpoint {
         self.logger = logger
     }
 
-    func respond(to request: InletRequest, on eventLoop: any EventLoop) -> EventLoopFuture<InletResponse> {
+    func respond(to request: InletRequest, on eventLoop: any EventLoop, answer: @escaping EndpointAnswer) {
         guard let endpoint = SegmentEndpoint(pathComponent: String(request.lastPathSegment)) else {
-            return eventLoop.makeSucceededFuture(.error(.notFound()))
+            return answer(.success(.error(.notFound())))
         }
         guard EndpointSupport.isJSON(request.headers) else {
-            return eventLoop.makeSucceededFuture(.error(.unsupportedMediaType("send the body as application/json")))
+            return answer(.success(.error(.unsupportedMediaType("send the body as application/json"))))
         }
         let body: JSONTape
         do {
             body = try JSONParser.tape(request.body)
         } catch {
-            return eventLoop.makeSucceededFuture(.error(.badRequest("invalid_json", error.message)))
+            return answer(.success(.error(.badRequest("invalid_json", error.message))))
         }
         guard let writeKey = Self.writeKey(request.headers, body) else {
-            return eventLoop.makeSucceededFuture(.error(.unauthorized("missing write key")))
+            return answer(.success(.error(.unauthorized("missing write key"))))
         }
-        // One promise answered from callbacks rather than a chain of futures: this runs for every
-        // request, and each future of a chain is an allocation and a release of its own.
-        let answered = eventLoop.makePromise(of: InletResponse.self)
-        keys.lookup(writeKey, on: eventLoop).whenComplete { result in
+        // Callbacks rather than futures all the way: this runs for every request, and each future
+        // is an allocation and a release of its own. A cached key calls back before `lookup` returns.
+        keys.lookup(writeKey, on: eventLoop) { result in
             guard case .success(let record) = result else {
                 // The key store could not answer: that is our outage, not the client's bad key.
-                return answered.succeed(.error(.storageUnavailable()))
+                return answer(.success(.error(.storageUnavailable())))
             }
             guard let record, !record.isRevoked,
                   let source = self.routes.source(id: record.sourceId), source.kind == .events
             else {
-                return answered.succeed(.error(.unauthorized("unknown write key")))
+                return answer(.success(.error(.unauthorized("unknown write key"))))
             }
             guard source.region == self.region else {
-                return answered.succeed(EndpointSupport.wrongRegion(tenant: source.tenantId, region: source.region))
+                return answer(.success(EndpointSupport.wrongRegion(tenant: source.tenantId, region: source.region)))
             }
-            self.accept(body: body, endpoint: endpoint, source: source, request: request, on: eventLoop, answering: answered)
+            self.accept(body: body, endpoint: endpoint, source: source, request: request, on: eventLoop, answer: answer)
         }
-        return answered.futureResult
     }
 
     private func accept(body: JSONTape, endpoint: SegmentEndpoint, source: SourceRoute, request: InletRequest,
-                        on eventLoop: any EventLoop, answering answered: EventLoopPromise<InletResponse>) {
+                        on eventLoop: any EventLoop, answer: @escaping EndpointAnswer) {
         let now = Date()
         let context = EventContext(tenantId: source.tenantId, sourceId: source.id, receivedAt: now, clientIP: request.remoteIP)
         let batch: SegmentBatch
         do {
             batch = try SegmentNormalizer.normalize(tape: body, endpoint: endpoint, context: context)
         } catch {
-            return answered.succeed(.error(error))
+            return answer(.success(.error(error)))
         }
         guard !batch.accepted.isEmpty else {
-            return answered.succeed(Self.answer(status: .badRequest, accepted: 0, rejected: batch.rejected, headers: []))
+            return answer(.success(Self.answer(status: .badRequest, accepted: 0, rejected: batch.rejected, headers: [])))
         }
         let cost = batch.accepted.count + batch.rejected.count
+        // `check` answers Redis outages with its fallback policy and never fails.
         limiter.check(tenantId: source.tenantId, sourceId: source.id, policy: source.rateLimit ?? SourceRoute.defaultEventsRateLimit,
-                      cost: cost, on: eventLoop)
-            .whenComplete { result in
-                // `check` answers Redis outages with its fallback policy and never fails.
-                guard case .success(let decision) = result else { return answered.succeed(.error(.storageUnavailable())) }
-                if let refusal = EndpointSupport.refusal(decision) {
-                    return answered.succeed(refusal)
-                }
-                let headers = EndpointSupport.rateLimitHeaders(decision)
-                self.store(batch, source: source, now: now, on: eventLoop) { durable in
-                    guard durable else { return answered.succeed(.error(.storageUnavailable(), headers: headers)) }
-                    answered.succeed(Self.answer(status: .ok, accepted: batch.accepted.count, rejected: batch.rejected, headers: headers))
-                }
+                      cost: cost, on: eventLoop) { decision in
+            if let refusal = EndpointSupport.refusal(decision) {
+                return answer(.success(refusal))
             }
+            let headers = EndpointSupport.rateLimitHeaders(decision)
+            self.store(batch, source: source, now: now, on: eventLoop) { durable in
+                guard durable else { return answer(.success(.error(.storageUnavailable(), headers: headers))) }
+                answer(.success(Self.answer(status: .ok, accepted: batch.accepted.count, rejected: batch.rejected, headers: headers)))
+            }
+        }
     }
 
     /// Submits every event with its profile writes, and its triggers as dependents of the event's
@@ -122,9 +118,7 @@ final class EventsEndpoint: Endpoint {
             }
         }
         let hasTriggers = dependents.contains { !$0.isEmpty }
-        let outcomes = hasTriggers ? store.submit(writes, then: dependents, on: eventLoop) : store.submit(writes, on: eventLoop)
-        outcomes.whenComplete { result in
-            guard case .success(let outcomes) = result else { return durable(false) }
+        store.submit(writes, then: dependents, on: eventLoop) { outcomes in
             if hasTriggers { self.triggersStored() }
             guard let failure = outcomes.first(where: { !$0.isDurable }) else { return durable(true) }
             let failed = outcomes.count { !$0.isDurable }

@@ -44,13 +44,13 @@ final class HooksEndpoint: Endpoint {
         self.logger = logger
     }
 
-    func respond(to request: InletRequest, on eventLoop: any EventLoop) -> EventLoopFuture<InletResponse> {
+    func respond(to request: InletRequest, on eventLoop: any EventLoop, answer: @escaping EndpointAnswer) {
         let sourceId = String(request.lastPathSegment)
         guard let source = routes.source(id: sourceId), source.kind.isProvider else {
-            return eventLoop.makeSucceededFuture(.error(.notFound("no provider source \(sourceId)")))
+            return answer(.success(.error(.notFound("no provider source \(sourceId)"))))
         }
         guard source.region == region else {
-            return eventLoop.makeSucceededFuture(EndpointSupport.wrongRegion(tenant: source.tenantId, region: source.region))
+            return answer(.success(EndpointSupport.wrongRegion(tenant: source.tenantId, region: source.region)))
         }
         let now = Date()
         // A body that the signature check reads is parsed once, for the signature, the replay
@@ -68,14 +68,14 @@ final class HooksEndpoint: Endpoint {
         case .rejected(let reason):
             rejections.increment()
             logger.warning("callback rejected", metadata: ["source": "\(source.id)", "reason": "\(reason)", "request-id": "\(request.requestId)"])
-            return eventLoop.makeSucceededFuture(.error(.unauthorized("signature verification failed")))
+            return answer(.success(.error(.unauthorized("signature verification failed"))))
         case .handshake(let body, let contentType):
-            return eventLoop.makeSucceededFuture(InletResponse(status: .ok, headers: [("content-type", contentType)], body: body))
+            return answer(.success(InletResponse(status: .ok, headers: [("content-type", contentType)], body: body)))
         case .verified:
             break
         }
         guard request.method == .POST else {
-            return eventLoop.makeSucceededFuture(.error(InletError(status: 405, code: "method_not_allowed", message: "callbacks are POSTed")))
+            return answer(.success(.error(InletError(status: 405, code: "method_not_allowed", message: "callbacks are POSTed"))))
         }
         let payload: ProviderPayload
         do {
@@ -85,22 +85,22 @@ final class HooksEndpoint: Endpoint {
                                                        contentType: request.headers.first(name: "content-type"), context: context,
                                                        form: form, json: json)
         } catch {
-            return eventLoop.makeSucceededFuture(.error(error))
+            return answer(.success(.error(error)))
         }
         if let path = payload.events.lazy.compactMap(\.document.firstUnstorableFieldName).first {
-            return eventLoop.makeSucceededFuture(.error(.badRequest("invalid_field_name", "field names must not be empty or contain NUL (at \(path))")))
+            return answer(.success(.error(.badRequest("invalid_field_name", "field names must not be empty or contain NUL (at \(path))"))))
         }
         // Rate limits only sources whose route asks for it: providers retry on `429`, so a limit
         // is opt-in for callbacks.
         guard let policy = source.rateLimit else {
             return deduplicated(source: source, request: request, body: providerRequest.json, payload: payload, now: now, headers: [],
-                                on: eventLoop)
+                                on: eventLoop, answer: answer)
         }
-        return limiter.check(tenantId: source.tenantId, sourceId: source.id, policy: policy, cost: max(1, payload.events.count),
-                             on: eventLoop).flatMap { decision in
-            if let refusal = EndpointSupport.refusal(decision) { return eventLoop.makeSucceededFuture(refusal) }
-            return self.deduplicated(source: source, request: request, body: providerRequest.json, payload: payload, now: now,
-                                     headers: EndpointSupport.rateLimitHeaders(decision), on: eventLoop)
+        limiter.check(tenantId: source.tenantId, sourceId: source.id, policy: policy, cost: max(1, payload.events.count),
+                      on: eventLoop) { decision in
+            if let refusal = EndpointSupport.refusal(decision) { return answer(.success(refusal)) }
+            self.deduplicated(source: source, request: request, body: providerRequest.json, payload: payload, now: now,
+                              headers: EndpointSupport.rateLimitHeaders(decision), on: eventLoop, answer: answer)
         }
     }
 
@@ -108,27 +108,25 @@ final class HooksEndpoint: Endpoint {
     /// fails, so the provider's retry is not mistaken for a replay. Redis being down only skips
     /// this check; the unique `dedupKey` still stops duplicates.
     private func deduplicated(source: SourceRoute, request: InletRequest, body: JSONValue?, payload: ProviderPayload, now: Date,
-                              headers: [(String, String)], on eventLoop: any EventLoop) -> EventLoopFuture<InletResponse> {
+                              headers: [(String, String)], on eventLoop: any EventLoop, answer: @escaping EndpointAnswer) {
         guard let nonce = Self.nonce(kind: source.kind, request: request, body: body, payload: payload) else {
-            return storeAll(source: source, payload: payload, now: now, headers: headers, on: eventLoop)
+            return storeAll(source: source, payload: payload, now: now, headers: headers, on: eventLoop) { answer(.success($0)) }
         }
         let key = "inlet:nonce:{\(source.tenantId):\(source.id)}:\(nonce)"
-        return nonces.firstSeen(key, ttlMilliseconds: Self.nonceTTLMilliseconds, on: eventLoop)
-            .recover { _ in true }
-            .flatMap { first in
-                guard first else {
-                    return eventLoop.makeSucceededFuture(.json(.ok, Array(#"{"success":true,"duplicate":true}"#.utf8), headers: headers))
-                }
-                return self.storeAll(source: source, payload: payload, now: now, headers: headers, on: eventLoop)
-                    .map { response in
-                        if response.status != .ok { self.redis.send(["DEL", key], on: eventLoop).whenComplete { _ in } }
-                        return response
-                    }
+        // Callbacks rather than a chain of futures: providers retry, and every retry comes here.
+        nonces.firstSeen(key, ttlMilliseconds: Self.nonceTTLMilliseconds, on: eventLoop) { seen in
+            guard (try? seen.get()) ?? true else {
+                return answer(.success(.json(.ok, Array(#"{"success":true,"duplicate":true}"#.utf8), headers: headers)))
             }
+            self.storeAll(source: source, payload: payload, now: now, headers: headers, on: eventLoop) { response in
+                if response.status != .ok { self.redis.send(["DEL", key], on: eventLoop).whenComplete { _ in } }
+                answer(.success(response))
+            }
+        }
     }
 
     private func storeAll(source: SourceRoute, payload: ProviderPayload, now: Date, headers: [(String, String)],
-                          on eventLoop: any EventLoop) -> EventLoopFuture<InletResponse> {
+                          on eventLoop: any EventLoop, answer: @escaping @Sendable (InletResponse) -> Void) {
         let rules = routes.triggers(tenantId: source.tenantId, appliesTo: .deliveryEvents)
         var writes = payload.events.map { StoreWrite.insert(Collections.deliveryEvents, $0.document) }
         var dependents = payload.events.map {
@@ -145,15 +143,14 @@ final class HooksEndpoint: Endpoint {
             logger.notice("SNS subscription confirmation recorded; confirm it by hand", metadata: ["source": "\(source.id)"])
         }
         guard !writes.isEmpty else {
-            return eventLoop.makeSucceededFuture(.json(.ok, Array(#"{"success":true,"stored":0}"#.utf8), headers: headers))
+            return answer(.json(.ok, Array(#"{"success":true,"stored":0}"#.utf8), headers: headers))
         }
         let hasTriggers = dependents.contains { !$0.isEmpty }
-        let outcomes = hasTriggers ? store.submit(writes, then: dependents, on: eventLoop) : store.submit(writes, on: eventLoop)
-        return outcomes.map { outcomes in
+        store.submit(writes, then: dependents, on: eventLoop) { outcomes in
             if hasTriggers { self.triggersStored() }
-            guard outcomes.allSatisfy(\.isDurable) else { return .error(.storageUnavailable(), headers: headers) }
+            guard outcomes.allSatisfy(\.isDurable) else { return answer(.error(.storageUnavailable(), headers: headers)) }
             let stored = outcomes.filter { $0 == .stored }.count
-            return .json(.ok, Array(#"{"success":true,"stored":\#(stored)}"#.utf8), headers: headers)
+            answer(.json(.ok, Array(#"{"success":true,"stored":\#(stored)}"#.utf8), headers: headers))
         }
     }
 

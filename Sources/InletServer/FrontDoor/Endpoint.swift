@@ -1,11 +1,18 @@
 import NIOCore
 
 /// Something that answers a fully received request, on the event loop it is given. Endpoints
-/// answer errors as responses, never by failing the future with a client's mistake; a failed
-/// future is an internal error and becomes a plain `500` without details.
+/// answer errors as responses, never by failing with a client's mistake; a `.failure` is an
+/// internal error and becomes a plain `500` without details.
+///
+/// A callback rather than a future: every request goes through here, and a future (with its
+/// callback list and generic metadata) per request showed in profiles.
 public protocol Endpoint: Sendable {
-    func respond(to request: InletRequest, on eventLoop: any EventLoop) -> EventLoopFuture<InletResponse>
+    /// Calls `answer` exactly once, on `eventLoop`; possibly before returning (an answer known at once).
+    func respond(to request: InletRequest, on eventLoop: any EventLoop, answer: @escaping EndpointAnswer)
 }
+
+/// How an endpoint hands back its response, or the internal error that becomes a `500`.
+public typealias EndpointAnswer = @Sendable (Result<InletResponse, any Error>) -> Void
 
 /// What the router found for a request: who answers it and how much body it may send.
 public struct RouteTarget: Sendable {
@@ -44,7 +51,7 @@ public protocol Router: Sendable {
 
 /// Stands in for `RouteTarget.endpoint` on streaming targets, whose requests never reach it.
 struct UnreachableEndpoint: Endpoint {
-    func respond(to request: InletRequest, on eventLoop: any EventLoop) -> EventLoopFuture<InletResponse> {
-        eventLoop.makeSucceededFuture(.error(.notFound()))
+    func respond(to request: InletRequest, on eventLoop: any EventLoop, answer: @escaping EndpointAnswer) {
+        answer(.success(.error(.notFound())))
     }
 }

@@ -184,21 +184,35 @@ final class RequestExchange {
                                    requestId: head.requestId, remoteIP: transport?.remoteIP)
         let label = receiving.target.label
         guard let eventLoop = transport?.eventLoop else { return }
-        receiving.target.endpoint.respond(to: request, on: eventLoop)
-            .hop(to: eventLoop)
-            .assumeIsolated()
-            .whenComplete { result in
-                let response: InletResponse
-                switch result {
-                case .success(let answer):
-                    response = answer
-                case .failure(let error):
-                    self.logger.error("endpoint failed", metadata: ["request-id": "\(head.requestId)", "error": "\(error)"])
-                    response = .json(.internalServerError, InletErrorBody.render(status: 500, code: "internal", message: "internal error"))
-                }
-                self.state = .idle
-                self.send(response, head: head, label: label, early: false)
+        let exchange = NIOLoopBound(self, eventLoop: eventLoop)
+        // The answer may come before `respond` returns (a cached key, a refusal): `state` is
+        // already `.responding`, and nothing below this call touches the exchange again.
+        receiving.target.endpoint.respond(to: request, on: eventLoop) { result in
+            // Endpoints answer on `eventLoop`; one that did not is moved there rather than trusted.
+            guard eventLoop.inEventLoop else {
+                return eventLoop.execute { exchange.value.answer(result, head: head, label: label) }
             }
+            exchange.value.answer(result, head: head, label: label)
+        }
+    }
+
+    /// The endpoint's answer, or the plain `500` for its internal error.
+    private func answer(_ result: Result<InletResponse, any Error>, head: RequestHead, label: String) {
+        guard case .responding = state else {
+            // Only a second answer for the same request finds another state: it is dropped.
+            assertionFailure("endpoint answered request \(head.requestId) twice")
+            return
+        }
+        let response: InletResponse
+        switch result {
+        case .success(let answer):
+            response = answer
+        case .failure(let error):
+            logger.error("endpoint failed", metadata: ["request-id": "\(head.requestId)", "error": "\(error)"])
+            response = .json(.internalServerError, InletErrorBody.render(status: 500, code: "internal", message: "internal error"))
+        }
+        state = .idle
+        send(response, head: head, label: label, early: false)
     }
 
     // MARK: - Answering

@@ -2,8 +2,8 @@ import NIOCore
 
 /// `GET /ping` → `204`: the cheapest complete request, for the front-door benchmark against nginx.
 struct PingEndpoint: Endpoint {
-    func respond(to request: InletRequest, on eventLoop: any EventLoop) -> EventLoopFuture<InletResponse> {
-        eventLoop.makeSucceededFuture(InletResponse(status: .noContent))
+    func respond(to request: InletRequest, on eventLoop: any EventLoop, answer: @escaping EndpointAnswer) {
+        answer(.success(InletResponse(status: .noContent)))
     }
 }
 
@@ -13,7 +13,7 @@ struct PingEndpoint: Endpoint {
 struct LivenessEndpoint: Endpoint {
     static let body = Array(#"{"status":"ok"}"#.utf8)
 
-    func respond(to request: InletRequest, on eventLoop: any EventLoop) -> EventLoopFuture<InletResponse> {
-        eventLoop.makeSucceededFuture(.json(.ok, Self.body))
+    func respond(to request: InletRequest, on eventLoop: any EventLoop, answer: @escaping EndpointAnswer) {
+        answer(.success(.json(.ok, Self.body)))
     }
 }

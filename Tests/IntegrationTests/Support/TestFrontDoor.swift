@@ -35,7 +35,8 @@ struct TestFrontDoor {
 
 /// `POST /echo` answers the body's length (limit 1,000 bytes, gzip accepted), `POST /echo-large`
 /// the same with a 1 MB limit; `GET /slow?ms=N` answers after N milliseconds, to hold a request in
-/// flight; `POST /gated?tag=T` streams its body to a consumer that stops at its first chunk until
+/// flight; `GET /fail` answers an internal error at once; `GET /elsewhere` answers `204` from a
+/// thread that is not the request's event loop; `POST /gated?tag=T` streams its body to a consumer that stops at its first chunk until
 /// the test opens gate `T`.
 struct TestRouter: Router {
     func route(method: String, path: Substring) -> RouteTarget? {
@@ -44,14 +45,30 @@ struct TestRouter: Router {
         case "/echo-large": return RouteTarget(label: "echo", endpoint: EchoEndpoint(), maxBodyBytes: 1 << 20, acceptsGzip: true)
         case "/gated": return RouteTarget(label: "gated", streaming: GatedStreamingEndpoint(), acceptsGzip: false)
         case "/slow": return RouteTarget(label: "slow", endpoint: SlowEndpoint(), maxBodyBytes: 0, acceptsGzip: false)
+        case "/fail": return RouteTarget(label: "fail", endpoint: FailingEndpoint(), maxBodyBytes: 0, acceptsGzip: false)
+        case "/elsewhere": return RouteTarget(label: "elsewhere", endpoint: OffLoopEndpoint(), maxBodyBytes: 0, acceptsGzip: false)
         default: return nil
         }
     }
 }
 
 struct EchoEndpoint: Endpoint {
-    func respond(to request: InletRequest, on eventLoop: any EventLoop) -> EventLoopFuture<InletResponse> {
-        eventLoop.makeSucceededFuture(.json(.ok, Array(#"{"bytes":\#(request.body.count)}"#.utf8)))
+    func respond(to request: InletRequest, on eventLoop: any EventLoop, answer: @escaping EndpointAnswer) {
+        answer(.success(.json(.ok, Array(#"{"bytes":\#(request.body.count)}"#.utf8))))
+    }
+}
+
+struct FailingEndpoint: Endpoint {
+    struct Failure: Error {}
+
+    func respond(to request: InletRequest, on eventLoop: any EventLoop, answer: @escaping EndpointAnswer) {
+        answer(.failure(Failure()))
+    }
+}
+
+struct OffLoopEndpoint: Endpoint {
+    func respond(to request: InletRequest, on eventLoop: any EventLoop, answer: @escaping EndpointAnswer) {
+        Thread.detachNewThread { answer(.success(InletResponse(status: .noContent))) }
     }
 }
 
@@ -60,7 +77,7 @@ struct SlowEndpoint: Endpoint {
     /// wait until its request is in flight rather than guess with a sleep.
     static let arrived = NIOLockedValueBox<Set<String>>([])
 
-    func respond(to request: InletRequest, on eventLoop: any EventLoop) -> EventLoopFuture<InletResponse> {
+    func respond(to request: InletRequest, on eventLoop: any EventLoop, answer: @escaping EndpointAnswer) {
         let parameters = Dictionary(
             (request.query ?? "").split(separator: "&").map { pair -> (String, String) in
                 let parts = pair.split(separator: "=", maxSplits: 1)
@@ -70,7 +87,8 @@ struct SlowEndpoint: Endpoint {
         )
         if let tag = parameters["tag"] { _ = Self.arrived.withLockedValue { $0.insert(tag) } }
         let ms = parameters["ms"].flatMap { Int($0) } ?? 500
-        return eventLoop.scheduleTask(in: .milliseconds(Int64(ms))) { InletResponse(status: .ok, body: Array("done".utf8)) }.futureResult
+        eventLoop.scheduleTask(in: .milliseconds(Int64(ms))) { InletResponse(status: .ok, body: Array("done".utf8)) }.futureResult
+            .whenComplete(answer)
     }
 }
 

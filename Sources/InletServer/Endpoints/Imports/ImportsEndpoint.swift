@@ -126,14 +126,15 @@ final class ImportStatusEndpoint: Endpoint {
         self.store = store
     }
 
-    func respond(to request: InletRequest, on eventLoop: any EventLoop) -> EventLoopFuture<InletResponse> {
+    func respond(to request: InletRequest, on eventLoop: any EventLoop, answer: @escaping EndpointAnswer) {
         let importId = String(request.path.split(separator: "/").last ?? "")
         guard let key = ImportsEndpoint.bearer(request.headers) else {
-            return eventLoop.makeSucceededFuture(.error(.unauthorized("missing partner key")))
+            return answer(.success(.error(.unauthorized("missing partner key"))))
         }
-        return keys.lookup(key, on: eventLoop).flatMap { record -> EventLoopFuture<InletResponse> in
+        keys.lookup(key, on: eventLoop) { found in
+            guard case .success(let record) = found else { return answer(.success(.error(.storageUnavailable()))) }
             guard let record, !record.isRevoked, self.routes.source(id: record.sourceId)?.kind == .imports else {
-                return eventLoop.makeSucceededFuture(.error(.unauthorized("unknown partner key")))
+                return answer(.success(.error(.unauthorized("unknown partner key"))))
             }
             // By id, or by the client's own Idempotency-Key: the id is only known once the upload
             // ends, the key is known from the start, so a client can poll a running upload with it.
@@ -141,11 +142,13 @@ final class ImportStatusEndpoint: Endpoint {
                 "tenantId": .string(record.tenantId),
                 "$or": [["_id": .string(importId)], ["idempotencyKey": .string(importId)]],
             ]
-            return self.store.findOne(Collections.imports, filter: filter, on: eventLoop)
-                .map { document in
-                    guard let document else { return .error(.notFound("no import \(importId)")) }
-                    return .json(.ok, ImportSummary.render(document))
+            self.store.findOne(Collections.imports, filter: filter, on: eventLoop).whenComplete { result in
+                switch result {
+                case .success(let document?): answer(.success(.json(.ok, ImportSummary.render(document))))
+                case .success(nil): answer(.success(.error(.notFound("no import \(importId)"))))
+                case .failure: answer(.success(.error(.storageUnavailable())))
                 }
-        }.recover { _ in .error(.storageUnavailable()) }
+            }
+        }
     }
 }
