@@ -259,7 +259,8 @@ public struct BSONWriter: Sendable {
     /// `object` as a document, in its key order.
     public mutating func append(_ object: JSONObject) {
         let start = beginDocument()
-        for (key, value) in object { append(key, value) }
+        // By position: `JSONObject`'s zipped iterator retained and released every key and value.
+        for index in object.keys.indices { append(object.keys[index], object.values[index]) }
         endDocument(start)
     }
 
