@@ -6,6 +6,6 @@ struct InletBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inlet-bench",
         abstract: "Benchmarks of inlet's parts against their references.",
-        subcommands: [StoreBench.self, RateLimitBench.self, NormalizeBench.self]
+        subcommands: [StoreBench.self, RateLimitBench.self, NormalizeBench.self, CallbacksBench.self]
     )
 }

@@ -26,6 +26,15 @@ static inline size_t inlet_bson_t_alignment(void) {
     return _Alignof(bson_t);
 }
 
+/* Size and alignment of a bson_iter_t, for iterators Swift reserves itself (on the stack). */
+static inline size_t inlet_bson_iter_size(void) {
+    return sizeof(bson_iter_t);
+}
+
+static inline size_t inlet_bson_iter_alignment(void) {
+    return _Alignof(bson_iter_t);
+}
+
 /* bson_t.len is a struct field Swift cannot reach through an opaque pointer. */
 static inline uint32_t inlet_bson_length(const bson_t *bson) {
     return bson->len;

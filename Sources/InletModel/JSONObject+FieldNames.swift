@@ -4,11 +4,26 @@ extension JSONObject {
     /// document reaches the store: refused there, the write would fail like an outage (`503`) and
     /// the sender would retry it forever.
     public var firstUnstorableFieldName: String? {
-        for (name, value) in self {
-            if name.isEmpty || name.utf8.contains(0) { return "\"\(name.replacingOccurrences(of: "\u{0}", with: "\\u0000"))\"" }
-            if let inner = value.firstUnstorableFieldName { return name + "." + inner }
+        // By position rather than through `zip`, and each name's bytes searched in place: this
+        // runs over every provider event's document.
+        for index in keys.indices {
+            let name = keys[index]
+            if !Self.isStorable(name) { return "\"\(name.replacingOccurrences(of: "\u{0}", with: "\\u0000"))\"" }
+            switch values[index] {
+            case .object, .array:
+                if let inner = values[index].firstUnstorableFieldName { return name + "." + inner }
+            default:
+                continue
+            }
         }
         return nil
+    }
+
+    /// Not empty and without NUL.
+    static func isStorable(_ name: String) -> Bool {
+        guard !name.isEmpty else { return false }
+        if let found = name.utf8.withContiguousStorageIfAvailable({ $0.firstIndex(of: 0) != nil }) { return !found }
+        return !name.utf8.contains(0)
     }
 }
 

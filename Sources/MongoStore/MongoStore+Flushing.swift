@@ -192,12 +192,10 @@ extension MongoStore {
         var error = bson_error_t()
         let (succeeded, summary) = BSONDocument.withReply { reply in
             let succeeded = mongoc_bulk_operation_execute(bulk, reply, &error) != 0
-            return (succeeded, BulkReply(BSONDocument.read(reply)))
+            return (succeeded, BulkReply(reply, operations: writeOfOperation.count))
         }
         let unreachable = !succeeded && MongoStoreError.isUnreachable(error) && summary.confirmedNothing
 
-        // Most bulks have no write error: then no operation needs looking up.
-        let hasWriteErrors = !summary.writeErrors.isEmpty
         var insertCount = 0
         var insertErrors = 0
         var upsertCount = 0
@@ -205,7 +203,7 @@ extension MongoStore {
         for (operation, index) in writeOfOperation.enumerated() {
             let isInsert = writes[index].isInsert
             if isInsert { insertCount += 1 } else { upsertCount += 1 }
-            if hasWriteErrors, summary.writeErrors[operation] != nil {
+            if summary.writeError(operation: operation) != nil {
                 if isInsert { insertErrors += 1 } else { upsertErrors += 1 }
             }
         }
@@ -217,8 +215,8 @@ extension MongoStore {
 
         for (operation, index) in writeOfOperation.enumerated() {
             let isInsert = writes[index].isInsert
-            if hasWriteErrors, let writeError = summary.writeErrors[operation] {
-                if writeError.code == 11000 {
+            if let writeError = summary.writeError(operation: operation) {
+                if writeError.code == BulkReply.duplicateKeyCode {
                     // An upsert that lost a race on the unique index is simply retried. A
                     // duplicate under a write-concern error proves the document exists on the
                     // primary, not that it is durable, so it is retried too.

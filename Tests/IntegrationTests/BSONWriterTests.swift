@@ -21,6 +21,15 @@ import Testing
         #expect(document.toJSONObject() == Self.object)
     }
 
+    @Test("the size worked out ahead is the size written; a name cut at a NUL makes it an upper bound")
+    func encodedSize() {
+        #expect(BSONWriter.encodedSize(Self.object) == BSONWriter.document(Self.object).count)
+        let wide: JSONObject = ["array": .array((0..<1_234).map { .int(Int64($0)) }), "empty": .object([:]), "": "x"]
+        #expect(BSONWriter.encodedSize(wide) == BSONWriter.document(wide).count)
+        let cut: JSONObject = ["a\u{0}bc": 1, "nested": ["d\u{0}": .array([nil, true])]]
+        #expect(BSONWriter.encodedSize(cut) == BSONWriter.document(cut).count + 4)
+    }
+
     @Test func readerAgreesWithLibbson() {
         let bytes = BSONWriter.document(Self.object)
         #expect(BSONReader.object(bytes) == BSONDocument(bytes: bytes).toJSONObject())

@@ -19,32 +19,75 @@ extension ProviderVerifier {
         }
         guard let query = request.queryItems else { return .rejected(reason: "twilio: malformed query string") }
 
-        var signedSuffix: [UInt8] = []
+        var parameters: [(String, String)] = []
         if let bodyHash = query.first(where: { $0.0 == "bodySHA256" })?.1 {
             guard let expected = ByteEncoding.hex(bodyHash),
                 ConstantTime.equal(expected, Array(SHA256.hash(data: request.body)))
             else { return .rejected(reason: "twilio: bodySHA256 does not match the body") }
         } else if !request.body.isEmpty {
             guard let params = request.form ?? FormURLEncoded.parse(request.body) else { return .rejected(reason: "twilio: malformed form body") }
-            for (name, value) in params.sorted(by: { ($0.0, $0.1) < ($1.0, $1.1) }) {
-                signedSuffix.append(contentsOf: name.utf8)
-                signedSuffix.append(contentsOf: value.utf8)
-            }
+            parameters = params
         }
 
-        func signs(_ url: String) -> Bool {
-            let url = Array(url.utf8)
-            return credentials.secrets.contains { secret in
+        // The signed bytes are built once per URL tried and fed to each secret's HMAC in one update.
+        func signs(_ signed: [UInt8]) -> Bool {
+            credentials.secrets.contains { secret in
                 var hmac = KeyedHMAC.sha1.keyed(secret)
-                hmac.update(data: url)
-                hmac.update(data: signedSuffix)
-                return ConstantTime.equal(Array(hmac.finalize()), signature)
+                hmac.update(data: signed)
+                return hmac.finalize().withUnsafeBytes { ConstantTime.equal($0, signature) }
             }
         }
         // The URL as configured almost always matches; the port variants are worked out only when it does not.
-        if signs(twilioSignedURL(publicURL: request.publicURL, path: request.path)) { return .verified }
+        if signs(twilioSignedBytes(publicURL: request.publicURL, path: request.path, parameters: parameters)) { return .verified }
         let variants = twilioURLCandidates(publicURL: request.publicURL, path: request.path).dropFirst()
-        return variants.contains(where: signs) ? .verified : .rejected(reason: "twilio: signature mismatch")
+        return variants.contains { signs(twilioSignedBytes(url: $0.utf8, parameters: parameters)) }
+            ? .verified : .rejected(reason: "twilio: signature mismatch")
+    }
+
+    /// What Twilio signs for a form body sent to the configured URL: `twilioSignedURL`, then
+    /// every parameter sorted by name (then value) as name and value, as bytes.
+    static func twilioSignedBytes(publicURL: String, path: String, parameters: [(String, String)]) -> [UInt8] {
+        // Byte by byte: this runs for every callback, and `/` is never part of a larger character.
+        var base = publicURL.utf8[...]
+        while base.last == UInt8(ascii: "/") { base.removeLast() }
+        let slash = path.utf8.first == UInt8(ascii: "/") ? 0 : 1
+        return twilioSignedBytes(prefix: base.count + slash + path.utf8.count, parameters: parameters) { signed in
+            signed.append(contentsOf: base)
+            if slash == 1 { signed.append(UInt8(ascii: "/")) }
+            signed.append(contentsOf: path.utf8)
+        }
+    }
+
+    /// `url` (a variant of the configured URL), then the parameters as `twilioSignedBytes` puts them.
+    static func twilioSignedBytes(url: String.UTF8View, parameters: [(String, String)]) -> [UInt8] {
+        twilioSignedBytes(prefix: url.count, parameters: parameters) { $0.append(contentsOf: url) }
+    }
+
+    /// `prefix` bytes written by `writePrefix`, then each parameter's name and value in Twilio's
+    /// order, into one array sized for them all. The parameters usually arrive sorted: then they
+    /// are written in place, otherwise through a sorted list of their positions.
+    private static func twilioSignedBytes(prefix: Int, parameters: [(String, String)],
+                                          _ writePrefix: (inout [UInt8]) -> Void) -> [UInt8] {
+        func precedes(_ a: (String, String), _ b: (String, String)) -> Bool { (a.0, a.1) < (b.0, b.1) }
+        var total = prefix
+        var sorted = true
+        for index in parameters.indices {
+            total += parameters[index].0.utf8.count + parameters[index].1.utf8.count
+            if sorted, index > 0, precedes(parameters[index], parameters[index - 1]) { sorted = false }
+        }
+        var signed: [UInt8] = []
+        signed.reserveCapacity(total)
+        writePrefix(&signed)
+        func write(_ parameter: (String, String)) {
+            signed.append(contentsOf: parameter.0.utf8)
+            signed.append(contentsOf: parameter.1.utf8)
+        }
+        if sorted {
+            for parameter in parameters { write(parameter) }
+        } else {
+            for index in parameters.indices.sorted(by: { precedes(parameters[$0], parameters[$1]) }) { write(parameters[index]) }
+        }
+        return signed
     }
 
     /// The signed URL as configured, then with the scheme's default port added or removed.
@@ -70,9 +113,6 @@ extension ProviderVerifier {
 
     /// The URL Twilio signs when the public URL is configured exactly as Twilio calls it.
     static func twilioSignedURL(publicURL: String, path: String) -> String {
-        // Byte by byte: this runs for every callback, and `/` is never part of a larger character.
-        var base = publicURL.utf8[...]
-        while base.last == UInt8(ascii: "/") { base.removeLast() }
-        return Substring(base) + (path.utf8.first == UInt8(ascii: "/") ? path : "/" + path)
+        String(decoding: twilioSignedBytes(publicURL: publicURL, path: path, parameters: []), as: UTF8.self)
     }
 }

@@ -19,24 +19,40 @@ extension ProviderNormalizer {
         guard let pairs = form else { throw malformed(.twilio, "body is not valid form encoding") }
         var params = JSONObject()
         params.reserveCapacity(pairs.count)
-        for (name, value) in pairs where params[name] == nil { params.appendUnchecked(name, .string(value)) }
-        func field(_ name: String) -> String? { params[name]?.stringValue.flatMap { $0.isEmpty ? nil : $0 } }
-        guard let sid = field("MessageSid") ?? field("SmsSid") else { throw malformed(.twilio, "missing MessageSid") }
-        guard let word = field("MessageStatus") ?? field("SmsStatus") else { throw malformed(.twilio, "missing MessageStatus") }
-        guard let (status, permanent) = twilioStatuses[word.lowercased()] else { return [] }
+        // The fields read below, taken in the same pass; a name's first value counts, as in
+        // `params`, and an empty value counts as missing.
+        var messageSid, smsSid, messageStatus, smsStatus, to, from, errorCode, errorMessage: String?
+        for (name, value) in pairs where params[name] == nil {
+            params.appendUnchecked(name, .string(value))
+            guard !value.isEmpty else { continue }
+            switch name {
+            case "MessageSid": messageSid = value
+            case "SmsSid": smsSid = value
+            case "MessageStatus": messageStatus = value
+            case "SmsStatus": smsStatus = value
+            case "To": to = value
+            case "From": from = value
+            case "ErrorCode": errorCode = value
+            case "ErrorMessage": errorMessage = value
+            default: break
+            }
+        }
+        guard let sid = messageSid ?? smsSid else { throw malformed(.twilio, "missing MessageSid") }
+        guard let word = messageStatus ?? smsStatus else { throw malformed(.twilio, "missing MessageStatus") }
+        let lowercasedWord = word.lowercased()
+        guard let (status, permanent) = twilioStatuses[lowercasedWord] else { return [] }
 
-        let to = field("To")
-        let isWhatsApp = (to?.hasPrefix("whatsapp:") ?? false) || (field("From")?.hasPrefix("whatsapp:") ?? false)
+        let isWhatsApp = (to?.hasPrefix("whatsapp:") ?? false) || (from?.hasPrefix("whatsapp:") ?? false)
         var error: DeliveryRecord.Failure?
-        if let code = field("ErrorCode"), code != "0" {
-            error = .init(code: code, message: field("ErrorMessage"), permanent: permanent)
+        if let code = errorCode, code != "0" {
+            error = .init(code: code, message: errorMessage, permanent: permanent)
         }
         return [
             DeliveryRecord(
                 provider: .twilio, channel: isWhatsApp ? .whatsapp : .sms, status: status, providerStatus: word,
                 providerMessageId: sid, recipient: to.map { $0.hasPrefix("whatsapp:") ? String($0.dropFirst("whatsapp:".count)) : $0 },
                 occurredAt: nil, error: error, metadata: nil, raw: .object(params), providerEventId: nil,
-                identity: sid + ":" + word.lowercased()
+                identity: sid + ":" + lowercasedWord
             )
         ]
     }
