@@ -88,6 +88,8 @@ final class HTTP2StreamExchange: ExchangeTransport {
         headers.add(name: ":status", value: Self.statusText(response.status.code))
         for (name, value) in response.headers {
             let name = Self.lowercased(name)
+            // NIOHTTP2 no longer validates outbound blocks (see FrontDoor): a field HTTP/2 cannot carry is left out.
+            guard HTTP2HeaderValidator.isValidResponseField(name: name, value: value) else { continue }
             headers.add(name: name, value: value, indexing: Self.changesEveryTime.contains(name) ? .nonIndexable : .indexable)
         }
         if ResponseHeaders.needsContentLength(response.status) {
