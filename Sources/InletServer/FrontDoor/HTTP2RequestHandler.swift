@@ -29,6 +29,8 @@ final class HTTP2RequestHandler: ChannelInboundHandler {
     /// Closes the connection when idle or drained.
     private let closer: HTTP2ConnectionCloser
     private(set) lazy var remoteIP: String? = context?.channel.remoteAddress?.ipAddress
+    /// The response fields with ever-changing values (see `indexing(of:)`) already sent once on this connection.
+    private var changingFieldsSent: UInt8 = 0
 
     /// The window advertised in SETTINGS; WINDOW_UPDATE is sent once half of it is used.
     static let windowSize = 65_535
@@ -152,6 +154,26 @@ final class HTTP2RequestHandler: ChannelInboundHandler {
     func flush() {
         unflushed = false
         context?.flush()
+    }
+
+    /// How a response field is to be HPACK-coded on this connection. Values that change with every
+    /// response (the request id, the rate-limit counters) are not indexed: they would only evict
+    /// useful entries. But an unindexed literal can refer to its name only if the name is in a table
+    /// already, else the name is Huffman-coded again every time. So each such field is indexed once,
+    /// the first time the connection sends it, which puts its name in the dynamic table for the rest.
+    /// Should the table evict it later, the encoder simply writes the name out again.
+    func indexing(of name: String) -> HPACKIndexing {
+        let bit: UInt8
+        switch name {
+        case "x-request-id": bit = 1
+        case "ratelimit-remaining": bit = 2
+        case "ratelimit-reset": bit = 4
+        case "retry-after": bit = 8
+        default: return .indexable
+        }
+        guard changingFieldsSent & bit == 0 else { return .nonIndexable }
+        changingFieldsSent |= bit
+        return .indexable
     }
 
     func callAtReadEnd(_ exchange: RequestExchange) {

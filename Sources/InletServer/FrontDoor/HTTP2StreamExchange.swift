@@ -90,13 +90,12 @@ final class HTTP2StreamExchange: ExchangeTransport {
             let name = Self.lowercased(name)
             // NIOHTTP2 no longer validates outbound blocks (see FrontDoor): a field HTTP/2 cannot carry is left out.
             guard HTTP2HeaderValidator.isValidResponseField(name: name, value: value) else { continue }
-            headers.add(name: name, value: value, indexing: Self.changesEveryTime.contains(name) ? .nonIndexable : .indexable)
+            headers.add(name: name, value: value, indexing: connection.indexing(of: name))
         }
         if ResponseHeaders.needsContentLength(response.status) {
             headers.add(name: "content-length", value: String(response.body.count))
         }
-        // Unique per request: indexing it would only churn the HPACK table.
-        headers.add(name: "x-request-id", value: requestId, indexing: .nonIndexable)
+        headers.add(name: "x-request-id", value: requestId, indexing: connection.indexing(of: "x-request-id"))
         let resetAfter = early && !endReceived
         let written = resetAfter ? connection.eventLoop.makePromise(of: Void.self) : nil
         if response.body.isEmpty {
@@ -129,9 +128,6 @@ final class HTTP2StreamExchange: ExchangeTransport {
     private static let commonStatuses: [UInt: String] = Dictionary(
         uniqueKeysWithValues: [200, 201, 202, 204, 400, 401, 403, 404, 408, 409, 413, 415, 421, 429, 500, 503].map { (UInt($0), String($0)) }
     )
-
-    /// Fields whose values rarely repeat: adding them to the HPACK table would only evict useful entries.
-    private static let changesEveryTime: Set<String> = ["ratelimit-remaining", "ratelimit-reset", "retry-after"]
 
     /// HTTP/2 field names are lowercase; most of inlet's already are.
     private static func lowercased(_ name: String) -> String {
