@@ -82,32 +82,18 @@ struct HTTP2HeaderValidatorTests {
         ("no fields", []),
     ]
 
-    @Test(arguments: malformedRequests)
-    func malformedRequestIsRefused(_ rule: String, _ fields: Fields) throws {
-        #expect(throws: HTTP2HeaderValidator.Failure.self, "\(rule)") {
-            try HTTP2HeaderValidator.validateRequest(HPACKHeaders(fields))
-        }
-        #expect(try NIOHTTP2Verdict.refusesRequest(fields), "NIOHTTP2 disagrees: \(rule)")
+    @Test(arguments: malformedRequests.map { ($0, $1, true) } + wellFormedRequests.map { ($0, $1, false) })
+    func request(_ rule: String, _ fields: Fields, _ malformed: Bool) throws {
+        let refused = (try? HTTP2HeaderValidator.validateRequest(HPACKHeaders(fields))) == nil
+        #expect(refused == malformed, "\(rule)")
+        #expect(try NIOHTTP2Verdict.refusesRequest(fields) == malformed, "NIOHTTP2 disagrees: \(rule)")
     }
 
-    @Test(arguments: wellFormedRequests)
-    func wellFormedRequestPasses(_ rule: String, _ fields: Fields) throws {
-        #expect(throws: Never.self, "\(rule)") { try HTTP2HeaderValidator.validateRequest(HPACKHeaders(fields)) }
-        #expect(try !NIOHTTP2Verdict.refusesRequest(fields), "NIOHTTP2 disagrees: \(rule)")
-    }
-
-    @Test(arguments: malformedTrailers)
-    func malformedTrailersAreRefused(_ rule: String, _ fields: Fields) throws {
-        #expect(throws: HTTP2HeaderValidator.Failure.self, "\(rule)") {
-            try HTTP2HeaderValidator.validateTrailers(HPACKHeaders(fields))
-        }
-        #expect(try NIOHTTP2Verdict.refusesTrailers(fields), "NIOHTTP2 disagrees: \(rule)")
-    }
-
-    @Test(arguments: wellFormedTrailers)
-    func wellFormedTrailersPass(_ rule: String, _ fields: Fields) throws {
-        #expect(throws: Never.self, "\(rule)") { try HTTP2HeaderValidator.validateTrailers(HPACKHeaders(fields)) }
-        #expect(try !NIOHTTP2Verdict.refusesTrailers(fields), "NIOHTTP2 disagrees: \(rule)")
+    @Test(arguments: malformedTrailers.map { ($0, $1, true) } + wellFormedTrailers.map { ($0, $1, false) })
+    func trailers(_ rule: String, _ fields: Fields, _ malformed: Bool) throws {
+        let refused = (try? HTTP2HeaderValidator.validateTrailers(HPACKHeaders(fields))) == nil
+        #expect(refused == malformed, "\(rule)")
+        #expect(try NIOHTTP2Verdict.refusesTrailers(fields) == malformed, "NIOHTTP2 disagrees: \(rule)")
     }
 
     @Test("response fields HTTP/2 cannot carry are recognised")

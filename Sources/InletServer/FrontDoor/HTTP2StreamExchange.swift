@@ -28,23 +28,27 @@ final class HTTP2StreamExchange: ExchangeTransport {
         endReceived = endStream
         var method = ""
         var path = ""
-        var headers = HTTPHeaders()
-        headers.reserveCapacity(block.count)
+        // Collected as an array and wrapped once: `HTTPHeaders.add` would re-check every name for
+        // ASCII and for `connection`, which HTTP2HeaderValidator has already ruled on.
+        var fields: [(String, String)] = []
+        fields.reserveCapacity(block.count)
         for (name, value, _) in block {
             if name.utf8.first == UInt8(ascii: ":") {
                 switch name {
                 case ":method": method = value
                 case ":path": path = value
-                // HTTP/2's authority is HTTP/1's Host, which signature schemes and logs expect.
-                case ":authority": headers.replaceOrAdd(name: "host", value: value)
+                // HTTP/2's authority is HTTP/1's Host, which signature schemes and logs expect. Pseudo-header
+                // fields come first, so no `host` field can precede it.
+                case ":authority": fields.append(("host", value))
                 default: break
                 }
             } else {
-                headers.add(name: name, value: value)
+                fields.append((name, value))
             }
         }
-        // NIOHTTP2 has validated the block: a request always has :method and :path.
-        exchange?.receiveHead(method: HTTPMethod(rawValue: method), uri: path, headers: headers, keepAlive: true)
+        // HTTP2HeaderValidator has passed the block: a request has :method, and :path unless it is a
+        // CONNECT (which no route takes).
+        exchange?.receiveHead(method: HTTPMethod(rawValue: method), uri: path, headers: HTTPHeaders(fields), keepAlive: true)
         if endStream { exchange?.receiveEnd() }
     }
 
