@@ -135,6 +135,9 @@ public final class FrontDoor: Sendable {
             HTTP2Setting(parameter: .maxHeaderListSize, value: configuration.maxHeaderListSize),
             HTTP2Setting(parameter: .initialWindowSize, value: HTTP2RequestHandler.windowSize),
         ]
+        // HTTP2RequestHandler checks request and trailer blocks itself (HTTP2HeaderValidator, the
+        // same rules at a fraction of the cost) and HTTP2StreamExchange checks the response fields.
+        connection.headerBlockValidation = .disabled
         connection.maximumSequentialContinuationFrames = configuration.maxContinuationFrames
         connection.maximumConnectionGlitches = configuration.maxGlitches
         connection.controlFrameRateLimit.maximumCount = configuration.maxControlFrames

@@ -29,6 +29,8 @@ final class HTTP2RequestHandler: ChannelInboundHandler {
     /// Closes the connection when idle or drained.
     private let closer: HTTP2ConnectionCloser
     private(set) lazy var remoteIP: String? = context?.channel.remoteAddress?.ipAddress
+    /// The response fields with ever-changing values (see `indexing(of:)`) already sent once on this connection.
+    private var changingFieldsSent: UInt8 = 0
 
     /// The window advertised in SETTINGS; WINDOW_UPDATE is sent once half of it is used.
     static let windowSize = 65_535
@@ -59,11 +61,21 @@ final class HTTP2RequestHandler: ChannelInboundHandler {
         switch frame.payload {
         case .headers(let headers):
             if let stream = streams[frame.streamID] {
-                // Trailers: only their END_STREAM matters.
+                // Trailers: only their END_STREAM matters, once they are well-formed.
+                do throws(HTTP2HeaderValidator.Failure) {
+                    try HTTP2HeaderValidator.validateTrailers(headers.headers)
+                } catch {
+                    return refuseMalformed(frame.streamID, error, context: context)
+                }
                 if headers.endStream { stream.receiveEnd() }
             } else {
                 // Once draining, the GOAWAY has named the last stream taken; later ones are not.
                 guard !closer.isDraining else { return }
+                do throws(HTTP2HeaderValidator.Failure) {
+                    try HTTP2HeaderValidator.validateRequest(headers.headers)
+                } catch {
+                    return refuseMalformed(frame.streamID, error, context: context)
+                }
                 closer.streamOpened(frame.streamID)
                 let stream = HTTP2StreamExchange(streamID: frame.streamID, connection: self)
                 stream.exchange = makeExchange(stream)
@@ -78,15 +90,21 @@ final class HTTP2RequestHandler: ChannelInboundHandler {
         }
     }
 
+    /// A malformed header block (RFC 9113 §8.1.1): the stream is reset with PROTOCOL_ERROR, and the
+    /// error goes on to `HTTP2ErrorObserver`, which counts it and closes the connection, exactly what
+    /// NIOHTTP2 did when it still validated header blocks itself.
+    private func refuseMalformed(_ streamID: HTTP2StreamID, _ failure: HTTP2HeaderValidator.Failure, context: ChannelHandlerContext) {
+        context.write(wrapOutboundOut(HTTP2Frame(streamID: streamID, payload: .rstStream(.protocolError))), promise: nil)
+        context.flush()
+        context.fireErrorCaught(failure)
+    }
+
     /// Stream events end here: nothing after this handler wants them (passing them on was two more
-    /// hops for every stream). The server's drain arrives here too.
+    /// hops for every stream). The server's drain arrives here too. The casts go by frequency, as
+    /// each failed one costs a dynamic cast: a small request brings about five window updates (its
+    /// DATA in, the answer's DATA out, its close), one stream created and one stream closed.
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if let closed = event as? StreamClosedEvent {
-            if let stream = streams.removeValue(forKey: closed.streamID) {
-                stream.detach()
-                if streams.isEmpty { closer.noStreamOpen(context: context) }
-            }
-        } else if let window = event as? NIOHTTP2WindowUpdatedEvent {
+        if let window = event as? NIOHTTP2WindowUpdatedEvent {
             guard window.streamID == .rootStream, let inbound = window.inboundWindowSize else { return }
             connectionWindow = inbound
             if connectionWindow <= Self.creditThreshold {
@@ -96,6 +114,14 @@ final class HTTP2RequestHandler: ChannelInboundHandler {
                 context.writeAndFlush(wrapOutboundOut(HTTP2Frame(streamID: .rootStream, payload: .windowUpdate(windowSizeIncrement: increment))),
                                       promise: nil)
             }
+        } else if let closed = event as? StreamClosedEvent {
+            if let stream = streams.removeValue(forKey: closed.streamID) {
+                stream.detach()
+                if streams.isEmpty { closer.noStreamOpen(context: context) }
+            }
+        } else if event is NIOHTTP2StreamCreatedEvent {
+            // The stream's HEADERS, which follow, are what open its exchange.
+            return
         } else if event is ChannelShouldQuiesceEvent {
             closer.drain(context: context, streamsOpen: !streams.isEmpty)
         } else {
@@ -128,6 +154,26 @@ final class HTTP2RequestHandler: ChannelInboundHandler {
     func flush() {
         unflushed = false
         context?.flush()
+    }
+
+    /// How a response field is to be HPACK-coded on this connection. Values that change with every
+    /// response (the request id, the rate-limit counters) are not indexed: they would only evict
+    /// useful entries. But an unindexed literal can refer to its name only if the name is in a table
+    /// already, else the name is Huffman-coded again every time. So each such field is indexed once,
+    /// the first time the connection sends it, which puts its name in the dynamic table for the rest.
+    /// Should the table evict it later, the encoder simply writes the name out again.
+    func indexing(of name: String) -> HPACKIndexing {
+        let bit: UInt8
+        switch name {
+        case "x-request-id": bit = 1
+        case "ratelimit-remaining": bit = 2
+        case "ratelimit-reset": bit = 4
+        case "retry-after": bit = 8
+        default: return .indexable
+        }
+        guard changingFieldsSent & bit == 0 else { return .nonIndexable }
+        changingFieldsSent |= bit
+        return .indexable
     }
 
     func callAtReadEnd(_ exchange: RequestExchange) {

@@ -28,23 +28,27 @@ final class HTTP2StreamExchange: ExchangeTransport {
         endReceived = endStream
         var method = ""
         var path = ""
-        var headers = HTTPHeaders()
-        headers.reserveCapacity(block.count)
+        // Collected as an array and wrapped once: `HTTPHeaders.add` would re-check every name for
+        // ASCII and for `connection`, which HTTP2HeaderValidator has already ruled on.
+        var fields: [(String, String)] = []
+        fields.reserveCapacity(block.count)
         for (name, value, _) in block {
             if name.utf8.first == UInt8(ascii: ":") {
                 switch name {
                 case ":method": method = value
                 case ":path": path = value
-                // HTTP/2's authority is HTTP/1's Host, which signature schemes and logs expect.
-                case ":authority": headers.replaceOrAdd(name: "host", value: value)
+                // HTTP/2's authority is HTTP/1's Host, which signature schemes and logs expect. Pseudo-header
+                // fields come first, so no `host` field can precede it.
+                case ":authority": fields.append(("host", value))
                 default: break
                 }
             } else {
-                headers.add(name: name, value: value)
+                fields.append((name, value))
             }
         }
-        // NIOHTTP2 has validated the block: a request always has :method and :path.
-        exchange?.receiveHead(method: HTTPMethod(rawValue: method), uri: path, headers: headers, keepAlive: true)
+        // HTTP2HeaderValidator has passed the block: a request has :method, and :path unless it is a
+        // CONNECT (which no route takes).
+        exchange?.receiveHead(method: HTTPMethod(rawValue: method), uri: path, headers: HTTPHeaders(fields), keepAlive: true)
         if endStream { exchange?.receiveEnd() }
     }
 
@@ -88,13 +92,14 @@ final class HTTP2StreamExchange: ExchangeTransport {
         headers.add(name: ":status", value: Self.statusText(response.status.code))
         for (name, value) in response.headers {
             let name = Self.lowercased(name)
-            headers.add(name: name, value: value, indexing: Self.changesEveryTime.contains(name) ? .nonIndexable : .indexable)
+            // NIOHTTP2 no longer validates outbound blocks (see FrontDoor): a field HTTP/2 cannot carry is left out.
+            guard HTTP2HeaderValidator.isValidResponseField(name: name, value: value) else { continue }
+            headers.add(name: name, value: value, indexing: connection.indexing(of: name))
         }
         if ResponseHeaders.needsContentLength(response.status) {
             headers.add(name: "content-length", value: String(response.body.count))
         }
-        // Unique per request: indexing it would only churn the HPACK table.
-        headers.add(name: "x-request-id", value: requestId, indexing: .nonIndexable)
+        headers.add(name: "x-request-id", value: requestId, indexing: connection.indexing(of: "x-request-id"))
         let resetAfter = early && !endReceived
         let written = resetAfter ? connection.eventLoop.makePromise(of: Void.self) : nil
         if response.body.isEmpty {
@@ -127,9 +132,6 @@ final class HTTP2StreamExchange: ExchangeTransport {
     private static let commonStatuses: [UInt: String] = Dictionary(
         uniqueKeysWithValues: [200, 201, 202, 204, 400, 401, 403, 404, 408, 409, 413, 415, 421, 429, 500, 503].map { (UInt($0), String($0)) }
     )
-
-    /// Fields whose values rarely repeat: adding them to the HPACK table would only evict useful entries.
-    private static let changesEveryTime: Set<String> = ["ratelimit-remaining", "ratelimit-reset", "retry-after"]
 
     /// HTTP/2 field names are lowercase; most of inlet's already are.
     private static func lowercased(_ name: String) -> String {

@@ -34,6 +34,10 @@ final class TLSHandshakeGuard: ChannelInboundHandler, RemovableChannelHandler {
             completed = true
             timer?.cancel()
             timer = nil
+            context.fireUserInboundEventTriggered(event)
+            // Its work is done: left in place it would be one more hop for every read of the connection.
+            context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+            return
         }
         context.fireUserInboundEventTriggered(event)
     }
