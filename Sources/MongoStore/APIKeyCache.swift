@@ -1,3 +1,4 @@
+import Crypto
 import InletModel
 import NIOConcurrencyHelpers
 import NIOCore
@@ -5,7 +6,8 @@ import NIOCore
 /// Write-key lookups for the hot path: answered from memory while fresh, else by one `findOne`
 /// on the store's pool. Unknown keys are remembered too (for `negativeTTL`), so a client
 /// hammering with a wrong key costs one query per interval, not one per request. Entries are
-/// keyed by the key's hash; the raw key is never kept.
+/// keyed by the key's SHA-256 digest (the stored hash before it is written as hex); the raw key
+/// is never kept.
 public final class APIKeyCache: Sendable {
     private struct Entry {
         var record: APIKeyRecord?
@@ -16,7 +18,7 @@ public final class APIKeyCache: Sendable {
     private let ttl: TimeAmount
     private let negativeTTL: TimeAmount
     private let maxEntries: Int
-    private let entries = NIOLockedValueBox<[String: Entry]>([:])
+    private let entries = NIOLockedValueBox<[SHA256Digest: Entry]>([:])
 
     /// - Parameters:
     ///   - ttl: how long a found key is trusted; a revoked key keeps working at most this long.
@@ -40,21 +42,21 @@ public final class APIKeyCache: Sendable {
     /// answered before this returns when called on `eventLoop` (most requests): no future, no task.
     public func lookup(_ rawKey: String, on eventLoop: any EventLoop,
                        then: @escaping @Sendable (Result<APIKeyRecord?, any Error>) -> Void) {
-        let hash = APIKeyStore.hash(rawKey)
+        let digest = APIKeyStore.digest(rawKey)
         let now = NIODeadline.now()
-        let cached: Entry? = entries.withLockedValue { $0[hash] }
+        let cached: Entry? = entries.withLockedValue { $0[digest] }
         if let cached, cached.expires > now {
             guard eventLoop.inEventLoop else { return eventLoop.execute { then(.success(cached.record)) } }
             return then(.success(cached.record))
         }
-        store.findOne(Collections.apiKeys, filter: ["hash": .string(hash)], on: eventLoop).whenComplete { found in
+        store.findOne(Collections.apiKeys, filter: ["hash": .string(APIKeyStore.hex(digest))], on: eventLoop).whenComplete { found in
             then(found.map { document in
                 let record = document.flatMap(APIKeyRecord.init(document:)).flatMap { $0.isRevoked ? nil : $0 }
                 let expires = NIODeadline.now() + (record == nil ? self.negativeTTL : self.ttl)
                 self.entries.withLockedValue { entries in
                     // A crude bound: keys are few; a flood of random keys must not grow memory.
                     if entries.count >= self.maxEntries { entries.removeAll(keepingCapacity: true) }
-                    entries[hash] = Entry(record: record, expires: expires)
+                    entries[digest] = Entry(record: record, expires: expires)
                 }
                 return record
             })

@@ -16,10 +16,20 @@ public struct APIKeyStore: Sendable {
 
     /// The hex SHA-256 of a raw key: what is stored and looked up.
     public static func hash(_ rawKey: String) -> String {
+        hex(digest(rawKey))
+    }
+
+    /// The SHA-256 of a raw key, not yet in hex: `APIKeyCache` keys its entries by it, so a cached
+    /// key costs no hex string (an allocation, and 64 characters to hash for the dictionary).
+    static func digest(_ rawKey: String) -> SHA256Digest {
         var key = rawKey
-        let digest = key.withUTF8 { SHA256.hash(data: $0) }
-        // Hex by hand: it runs on every request, and one string per byte showed in profiles.
-        return String(unsafeUninitializedCapacity: SHA256.byteCount * 2) { buffer in
+        return key.withUTF8 { SHA256.hash(data: $0) }
+    }
+
+    /// A digest as stored: lowercase hex.
+    static func hex(_ digest: SHA256Digest) -> String {
+        // Hex by hand: one string per byte showed in profiles.
+        String(unsafeUninitializedCapacity: SHA256.byteCount * 2) { buffer in
             var index = 0
             for byte in digest {
                 buffer[index] = hexDigits[Int(byte >> 4)]

@@ -69,6 +69,44 @@ struct FrontDoorTests {
         }
     }
 
+    @Test("the head fields the exchange reads itself (request id, length, encoding) count alike over HTTP/2 and HTTP/1.1")
+    func headFieldsBothWays() async throws {
+        let server = try await TestFrontDoor.start()
+        defer { Task { await server.frontDoor.drain() } }
+        for http1Only in [false, true] {
+            try await withInsecureClient(http1Only: http1Only) { client in
+                // The first X-Request-Id is the one kept.
+                var request = HTTPClientRequest(url: server.baseURL + "/echo")
+                request.method = .POST
+                request.headers.add(name: "x-request-id", value: "first-id")
+                request.headers.add(name: "x-request-id", value: "second-id")
+                request.body = .bytes(ByteBuffer(string: "hello"))
+                var response = try await client.execute(request, timeout: .seconds(10))
+                #expect(response.status == .ok)
+                #expect(response.headers.first(name: "x-request-id") == "first-id")
+                #expect(String(buffer: try await response.body.collect(upTo: 1024)) == #"{"bytes":5}"#)
+
+                // A declared length over the limit.
+                request = HTTPClientRequest(url: server.baseURL + "/echo")
+                request.method = .POST
+                request.body = .bytes(ByteBuffer(repeating: UInt8(ascii: "a"), count: 5_000))
+                response = try await client.execute(request, timeout: .seconds(10))
+                #expect(response.status == .payloadTooLarge)
+                #expect(response.headers.first(name: "x-request-id")?.count == 32)
+
+                // An encoding other than gzip or identity, and identity.
+                for (encoding, status) in [("br", HTTPResponseStatus.unsupportedMediaType), ("identity", .ok)] {
+                    request = HTTPClientRequest(url: server.baseURL + "/echo")
+                    request.method = .POST
+                    request.headers.add(name: "content-encoding", value: encoding)
+                    request.body = .bytes(ByteBuffer(string: "hello"))
+                    response = try await client.execute(request, timeout: .seconds(10))
+                    #expect(response.status == status, "\(encoding) over \(http1Only ? "HTTP/1.1" : "HTTP/2")")
+                }
+            }
+        }
+    }
+
     @Test("TLS 1.1 and older are refused; TLS 1.2 is accepted")
     func tlsFloor() async throws {
         let server = try await TestFrontDoor.start()

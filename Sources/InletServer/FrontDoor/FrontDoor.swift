@@ -106,7 +106,8 @@ public final class FrontDoor: Sendable {
             try sync.addHandler(HeaderTimeoutHandler(headerTimeout: configuration.headerTimeout, idleTimeout: configuration.idleTimeout))
             // Malformed requests are answered by HTTP1RequestHandler (see its `errorCaught`).
             try sync.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: false)
-            try sync.addHandler(HTTP1RequestHandler { [self] transport in self.makeExchange(transport) })
+            let metrics = ConnectionRequestMetrics(shared: self.metrics)
+            try sync.addHandler(HTTP1RequestHandler { [self] transport in self.makeExchange(transport, metrics: metrics) })
         }
     }
 
@@ -120,9 +121,10 @@ public final class FrontDoor: Sendable {
                 streamConfiguration: http2StreamConfiguration()
             )
             let sync = channel.pipeline.syncOperations
+            let metrics = ConnectionRequestMetrics(shared: self.metrics)
             try sync.addHandler(handler)
             try sync.addHandler(HTTP2RequestHandler(idleTimeout: configuration.idleTimeout, drainDeadline: configuration.drainDeadline) { [self] transport in
-                self.makeExchange(transport)
+                self.makeExchange(transport, metrics: metrics)
             })
             try sync.addHandler(HTTP2ErrorObserver(counter: Self.protocolErrors, logger: logger))
         }
@@ -154,7 +156,7 @@ public final class FrontDoor: Sendable {
         return stream
     }
 
-    private func makeExchange(_ transport: any ExchangeTransport) -> RequestExchange {
+    private func makeExchange(_ transport: any ExchangeTransport, metrics: ConnectionRequestMetrics) -> RequestExchange {
         RequestExchange(transport: transport, router: router, configuration: .init(bodyTimeout: configuration.bodyTimeout),
                         metrics: metrics, logger: logger)
     }

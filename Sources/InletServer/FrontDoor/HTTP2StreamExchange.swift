@@ -32,6 +32,9 @@ final class HTTP2StreamExchange: ExchangeTransport {
         // ASCII and for `connection`, which HTTP2HeaderValidator has already ruled on.
         var fields: [(String, String)] = []
         fields.reserveCapacity(block.count)
+        // HTTP2HeaderValidator allows only lowercase names, so plain equality finds what
+        // `HTTPHeaders.first(name:)` would; the first of each name counts, as there.
+        var read = RequestExchange.HeadFields(requestId: nil, contentLength: nil, contentEncoding: nil)
         for (name, value, _) in block {
             if name.utf8.first == UInt8(ascii: ":") {
                 switch name {
@@ -43,12 +46,18 @@ final class HTTP2StreamExchange: ExchangeTransport {
                 default: break
                 }
             } else {
+                switch name {
+                case "content-length" where read.contentLength == nil: read.contentLength = value
+                case "x-request-id" where read.requestId == nil: read.requestId = value
+                case "content-encoding" where read.contentEncoding == nil: read.contentEncoding = value
+                default: break
+                }
                 fields.append((name, value))
             }
         }
         // HTTP2HeaderValidator has passed the block: a request has :method, and :path unless it is a
         // CONNECT (which no route takes).
-        exchange?.receiveHead(method: HTTPMethod(rawValue: method), uri: path, headers: HTTPHeaders(fields), keepAlive: true)
+        exchange?.receiveHead(method: HTTPMethod(rawValue: method), uri: path, headers: HTTPHeaders(fields), fields: read, keepAlive: true)
         if endStream { exchange?.receiveEnd() }
     }
 
@@ -129,16 +138,32 @@ final class HTTP2StreamExchange: ExchangeTransport {
         connection?.callAtReadEnd(exchange)
     }
 
-    private static let commonStatuses: [UInt: String] = Dictionary(
-        uniqueKeysWithValues: [200, 201, 202, 204, 400, 401, 403, 404, 408, 409, 413, 415, 421, 429, 500, 503].map { (UInt($0), String($0)) }
-    )
 
     /// HTTP/2 field names are lowercase; most of inlet's already are.
     private static func lowercased(_ name: String) -> String {
         name.utf8.contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }) ? name.lowercased() : name
     }
 
+    /// Literals for the statuses inlet sends, so they cost no conversion (nor a hashed lookup).
     private static func statusText(_ code: UInt) -> String {
-        commonStatuses[code] ?? String(code)
+        switch code {
+        case 200: "200"
+        case 201: "201"
+        case 202: "202"
+        case 204: "204"
+        case 400: "400"
+        case 401: "401"
+        case 403: "403"
+        case 404: "404"
+        case 408: "408"
+        case 409: "409"
+        case 413: "413"
+        case 415: "415"
+        case 421: "421"
+        case 429: "429"
+        case 500: "500"
+        case 503: "503"
+        default: String(code)
+        }
     }
 }

@@ -34,6 +34,11 @@ public struct InletResponse: Sendable {
 
     /// A JSON response; `content-type` is set here, once.
     public static func json(_ status: HTTPResponseStatus, _ body: [UInt8], headers: [(String, String)] = []) -> InletResponse {
-        InletResponse(status: status, headers: [("content-type", "application/json")] + headers, body: body)
+        // Built in one array: `[first] + headers` allocated two, for every response.
+        var all: [(String, String)] = []
+        all.reserveCapacity(1 + headers.count)
+        all.append(("content-type", "application/json"))
+        all.append(contentsOf: headers)
+        return InletResponse(status: status, headers: all, body: body)
     }
 }

@@ -59,10 +59,10 @@ final class RequestExchange {
     private(set) var transport: (any ExchangeTransport)?
     let router: any Router
     let configuration: Configuration
-    let metrics: RequestMetrics
+    let metrics: ConnectionRequestMetrics
     let logger: Logger
 
-    init(transport: any ExchangeTransport, router: any Router, configuration: Configuration, metrics: RequestMetrics, logger: Logger) {
+    init(transport: any ExchangeTransport, router: any Router, configuration: Configuration, metrics: ConnectionRequestMetrics, logger: Logger) {
         self.transport = transport
         self.router = router
         self.configuration = configuration
@@ -98,16 +98,40 @@ final class RequestExchange {
 
     // MARK: - Receiving
 
+    /// The fields the exchange reads itself, each the first of its name in the head (`nil` when absent).
+    struct HeadFields {
+        var requestId: String?
+        var contentLength: String?
+        var contentEncoding: String?
+
+        init(requestId: String?, contentLength: String?, contentEncoding: String?) {
+            self.requestId = requestId
+            self.contentLength = contentLength
+            self.contentEncoding = contentEncoding
+        }
+
+        init(_ headers: HTTPHeaders) {
+            self.init(requestId: headers.first(name: "x-request-id"), contentLength: headers.first(name: "content-length"),
+                      contentEncoding: headers.first(name: "content-encoding"))
+        }
+    }
+
     func receiveHead(method: HTTPMethod, uri: String, headers: HTTPHeaders, keepAlive: Bool) {
+        receiveHead(method: method, uri: uri, headers: headers, fields: HeadFields(headers), keepAlive: keepAlive)
+    }
+
+    /// `fields` as `HeadFields(headers)` would find them: HTTP/2 collects them while it builds
+    /// `headers`, which saves three case-insensitive scans of the head per request.
+    func receiveHead(method: HTTPMethod, uri: String, headers: HTTPHeaders, fields: HeadFields, keepAlive: Bool) {
         let head = RequestHead(method: method, uri: uri, headers: headers, keepAlive: keepAlive,
-                               requestId: Self.requestId(from: headers), startedAt: .now())
+                               requestId: Self.requestId(given: fields.requestId), startedAt: .now())
         guard let target = router.route(method: method.rawValue, path: RequestPath.path(of: uri)) else {
             state = .discarding
             answerError(status: 404, code: "not_found", message: "no such endpoint", head: head, label: "unknown", early: false)
             return
         }
-        let contentEncoding = headers.first(name: "content-encoding")
-        if let length = headers.first(name: "content-length").flatMap(Int.init), length > target.maxBodyBytes, contentEncoding == nil {
+        let contentEncoding = fields.contentEncoding
+        if let length = fields.contentLength.flatMap(Int.init), length > target.maxBodyBytes, contentEncoding == nil {
             state = .discarding
             answerError(status: 413, code: "too_large", message: "body exceeds \(target.maxBodyBytes) bytes", head: head, label: target.label)
             return
@@ -316,9 +340,9 @@ final class RequestExchange {
         state = endReceived ? .idle : .discarding
     }
 
-    /// The client's `X-Request-Id` when it is sane (short, printable), else a new one.
-    static func requestId(from headers: HTTPHeaders) -> String {
-        if let given = headers.first(name: "x-request-id"), !given.isEmpty, given.utf8.count <= 128,
+    /// The client's `X-Request-Id` (`given`) when it is sane (short, printable), else a new one.
+    static func requestId(given: String?) -> String {
+        if let given, !given.isEmpty, given.utf8.count <= 128,
             given.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F })
         {
             return given
