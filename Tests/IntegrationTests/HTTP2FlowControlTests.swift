@@ -30,6 +30,31 @@ struct HTTP2FlowControlTests {
         }
     }
 
+    @Test("interleaved streams each get their own body and answer, whatever order their DATA and closes come in")
+    func interleavedStreams() async throws {
+        let server = try await TestFrontDoor.start()
+        defer { Task { await server.frontDoor.drain() } }
+        let client = try await HTTP2RawClient.connect(port: server.port, group: server.group)
+        let opened: [UInt32] = [1, 3, 5, 7]
+        var bytes: [UInt8] = []
+        for stream in opened { bytes += H2.request(stream, method: "POST", path: "/echo", endStream: false) }
+        // Each body its own length, sent in another order than the streams opened, so each stream's
+        // DATA and close must find its own exchange.
+        for stream in [5, 1, 7, 3] as [UInt32] {
+            bytes += H2.data(stream, [UInt8](repeating: UInt8(ascii: "a"), count: Int(stream) * 10), endStream: true)
+        }
+        try await client.write(bytes)
+        for stream in opened {
+            let body = await client.waitForFrame { $0.stream == stream && $0.type == H2.T.data }
+            #expect(body.map { String(decoding: $0.payload, as: UTF8.self) } == #"{"bytes":\#(stream * 10)}"#, "frames: \(client.frames)")
+        }
+        // All closed: a new stream on the same connection is served as well.
+        try await client.write(H2.request(9, method: "POST", path: "/echo", endStream: false) + H2.data(9, Array("hi".utf8), endStream: true))
+        let last = await client.waitForFrame { $0.stream == 9 && $0.type == H2.T.data }
+        #expect(last.map { String(decoding: $0.payload, as: UTF8.self) } == #"{"bytes":2}"#, "frames: \(client.frames)")
+        await client.close()
+    }
+
     @Test("a stream whose consumer is busy gets no more window until it catches up; the connection does")
     func busyConsumerHoldsItsStreamWindow() async throws {
         let server = try await TestFrontDoor.start()
