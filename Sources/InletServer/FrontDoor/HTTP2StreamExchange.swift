@@ -14,6 +14,10 @@ final class HTTP2StreamExchange: ExchangeTransport {
     private var endReceived = false
     /// Flow-controlled bytes received on this stream and not yet given back.
     private var credit = 0
+    /// Body bytes still to come by the request's `content-length`; `nil` when it declared none.
+    private var declaredRemaining: Int?
+    /// Whether DATA arrived padded: padding uses window the declared length does not account for.
+    private var padded = false
 
     init(streamID: HTTP2StreamID, connection: HTTP2RequestHandler) {
         self.streamID = streamID
@@ -43,6 +47,9 @@ final class HTTP2StreamExchange: ExchangeTransport {
                 default: break
                 }
             } else {
+                // NIOHTTP2 checks the DATA against it (content-length validation stays on): a body
+                // that outgrows it is refused, so trusting it for flow control stalls no honest client.
+                if name == "content-length" { declaredRemaining = Int(value).flatMap { $0 >= 0 ? $0 : nil } }
                 fields.append((name, value))
             }
         }
@@ -55,6 +62,8 @@ final class HTTP2StreamExchange: ExchangeTransport {
     func receiveData(_ buffer: ByteBuffer, flowControlled: Int, endStream: Bool) {
         if endStream { endReceived = true }
         credit += flowControlled
+        if flowControlled > buffer.readableBytes { padded = true }
+        declaredRemaining? -= buffer.readableBytes
         exchange?.receiveBody(buffer)
         if endStream {
             exchange?.receiveEnd()
@@ -75,9 +84,12 @@ final class HTTP2StreamExchange: ExchangeTransport {
         connection = nil
     }
 
-    /// Returns the window once half of it is used, unless the exchange is holding back.
+    /// Returns the window once half of it is used, unless the exchange is holding back, or the rest
+    /// of the declared body fits in what is left of the window: then the client needs no more, and
+    /// a WINDOW_UPDATE would only cost a frame and a socket write (a 50 KB batch body used to get one).
     private func giveBackCredit(flush: Bool) {
         guard let connection, !endReceived, credit >= HTTP2RequestHandler.windowSize / 2, exchange?.isReadPaused != true else { return }
+        if let declaredRemaining, !padded, declaredRemaining <= HTTP2RequestHandler.windowSize - credit { return }
         connection.write(.windowUpdate(windowSizeIncrement: credit), on: streamID)
         credit = 0
         if flush { connection.flush() }
