@@ -66,7 +66,7 @@ struct HTTP2FlowControlTests {
         try await client.write(H2.request(1, method: "POST", path: "/gated?tag=\(tag)", endStream: false)
                                + H2.data(1, chunk) + H2.data(1, chunk) + H2.data(1, chunk) + H2.data(1, chunk))
         let connectionUpdate = await client.waitForFrame(limit: .seconds(5)) { $0.type == H2.T.windowUpdate && $0.stream == 0 }
-        #expect(connectionUpdate != nil, "the connection's window is given back at once: \(client.frames)")
+        #expect(connectionUpdate != nil, "the connection's window is raised at once: \(client.frames)")
         try await Task.sleep(for: .milliseconds(300))
         #expect(!client.frames.contains { $0.type == H2.T.windowUpdate && $0.stream == 1 }, "frames: \(client.frames)")
 
@@ -85,7 +85,8 @@ struct HTTP2FlowControlTests {
     /// uses the connection's window; counting only the DATA this handler saw let the window run dry.
     @Test("DATA arriving after an early 413 reset still has its connection window given back")
     func droppedDataDoesNotLeakTheConnectionWindow() async throws {
-        let server = try await TestFrontDoor.start()
+        // The protocol's initial window, so that the 96,000 dropped bytes would exhaust it.
+        let server = try await TestFrontDoor.start { $0.connectionWindowSize = 65_535 }
         defer { Task { await server.frontDoor.drain() } }
         let client = try await HTTP2RawClient.connect(port: server.port, group: server.group)
         let chunk = [UInt8](repeating: UInt8(ascii: "z"), count: 16_000)
@@ -103,5 +104,43 @@ struct HTTP2FlowControlTests {
         #expect(answer?.status == "200", "frames: \(client.frames)")
         #expect(!client.frames.contains { $0.isGoAway }, "frames: \(client.frames)")
         await client.close()
+    }
+
+    @Test("the connection's window is raised to the configured size once, with the client's first frames")
+    func connectionWindowIsRaisedOnce() async throws {
+        let server = try await TestFrontDoor.start()
+        defer { Task { await server.frontDoor.drain() } }
+        let client = try await HTTP2RawClient.connect(port: server.port, group: server.group)
+        try await client.write(H2.request(1, path: "/ping"))
+        _ = await client.waitForFrame { $0.stream == 1 && $0.headers != nil }
+        let updates = client.frames.filter { $0.type == H2.T.windowUpdate && $0.stream == 0 }
+        #expect(updates.map(Self.increment) == [FrontDoorConfiguration().connectionWindowSize - 65_535], "frames: \(client.frames)")
+        await client.close()
+    }
+
+    /// A body whose declared length fits what is left of the stream's window needs no more: a
+    /// WINDOW_UPDATE would only cost a frame and a write. Without a declared length it gets one.
+    @Test("a declared body that fits the stream's window gets no stream WINDOW_UPDATE; an undeclared one does",
+          arguments: [true, false])
+    func declaredBodyWithinTheWindow(declared: Bool) async throws {
+        let server = try await TestFrontDoor.start()
+        defer { Task { await server.frontDoor.drain() } }
+        let client = try await HTTP2RawClient.connect(port: server.port, group: server.group)
+        let chunk = [UInt8](repeating: UInt8(ascii: "w"), count: 12_500)
+        let extra = declared ? [("content-length", "50000")] : []
+        try await client.write(H2.request(1, method: "POST", path: "/echo-large", extra: extra, endStream: false)
+                               + H2.data(1, chunk) + H2.data(1, chunk) + H2.data(1, chunk) + H2.data(1, chunk, endStream: true))
+        let answer = await client.waitForFrame { $0.stream == 1 && $0.headers != nil }
+        #expect(answer?.status == "200", "frames: \(client.frames)")
+        let body = await client.waitForFrame { $0.stream == 1 && $0.type == H2.T.data }
+        #expect(body.map { String(decoding: $0.payload, as: UTF8.self) } == #"{"bytes":50000}"#)
+        let streamUpdates = client.frames.filter { $0.type == H2.T.windowUpdate && $0.stream == 1 }
+        #expect(streamUpdates.isEmpty == declared, "frames: \(client.frames)")
+        await client.close()
+    }
+
+    /// A WINDOW_UPDATE's increment: 31 bits, big-endian.
+    static func increment(_ frame: HTTP2RawClient.Frame) -> Int {
+        frame.payload.prefix(4).reduce(0) { $0 << 8 | Int($1) } & 0x7FFF_FFFF
     }
 }

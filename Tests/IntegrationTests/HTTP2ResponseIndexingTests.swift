@@ -9,7 +9,7 @@ import Testing
 @Suite("HTTP/2 response fields: HPACK indexing per connection")
 struct HTTP2ResponseIndexingTests {
     private func makeConnection() -> HTTP2RequestHandler {
-        HTTP2RequestHandler(idleTimeout: .seconds(60), drainDeadline: .seconds(1)) { _ in
+        HTTP2RequestHandler(idleTimeout: .seconds(60), drainDeadline: .seconds(1), connectionWindowSize: 65_535) { _ in
             preconditionFailure("no exchange is made here")
         }
     }

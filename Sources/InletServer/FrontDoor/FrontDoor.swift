@@ -123,7 +123,8 @@ public final class FrontDoor: Sendable {
             let sync = channel.pipeline.syncOperations
             let metrics = ConnectionRequestMetrics(shared: self.metrics)
             try sync.addHandler(handler)
-            try sync.addHandler(HTTP2RequestHandler(idleTimeout: configuration.idleTimeout, drainDeadline: configuration.drainDeadline) { [self] transport in
+            try sync.addHandler(HTTP2RequestHandler(idleTimeout: configuration.idleTimeout, drainDeadline: configuration.drainDeadline,
+                                                    connectionWindowSize: configuration.connectionWindowSize) { [self] transport in
                 self.makeExchange(transport, metrics: metrics)
             })
             try sync.addHandler(HTTP2ErrorObserver(counter: Self.protocolErrors, logger: logger))

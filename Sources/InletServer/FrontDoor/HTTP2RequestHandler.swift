@@ -25,6 +25,10 @@ final class HTTP2RequestHandler: ChannelInboundHandler {
     /// than counted here, because DATA for streams already closed never reaches this handler but
     /// still uses up the window (an early `413` leaves the client's in-flight body behind).
     private var connectionWindow = windowSize
+    /// The connection's window (`FrontDoorConfiguration.connectionWindowSize`), given back once half of it is used.
+    private let connectionWindowSize: Int
+    /// Whether the connection's window has been raised from the protocol's 65,535 to `connectionWindowSize`.
+    private var connectionWindowRaised = false
     /// Frames written and not yet flushed (a stream's window update while reading).
     private var unflushed = false
     /// Exchanges that asked to hear when the current read cycle ends (to arm their body timers).
@@ -36,11 +40,13 @@ final class HTTP2RequestHandler: ChannelInboundHandler {
     /// The response fields with ever-changing values (see `indexing(of:)`) already sent once on this connection.
     private var changingFieldsSent: UInt8 = 0
 
-    /// The window advertised in SETTINGS; WINDOW_UPDATE is sent once half of it is used.
+    /// A stream's window, advertised in SETTINGS; WINDOW_UPDATE is sent once half of it is used.
     static let windowSize = 65_535
-    private static let creditThreshold = windowSize / 2
 
-    init(idleTimeout: TimeAmount, drainDeadline: TimeAmount, makeExchange: @escaping (HTTP2StreamExchange) -> RequestExchange) {
+    init(idleTimeout: TimeAmount, drainDeadline: TimeAmount, connectionWindowSize: Int,
+         makeExchange: @escaping (HTTP2StreamExchange) -> RequestExchange) {
+        // At least the protocol's initial window: the connection's window is only ever raised.
+        self.connectionWindowSize = min(max(connectionWindowSize, Self.windowSize), Int(Int32.max))
         self.closer = HTTP2ConnectionCloser(idleTimeout: idleTimeout, drainDeadline: drainDeadline)
         self.makeExchange = makeExchange
     }
@@ -62,6 +68,7 @@ final class HTTP2RequestHandler: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
+        if !connectionWindowRaised { raiseConnectionWindow() }
         switch frame.payload {
         case .headers(let headers):
             if let stream = openStream(frame.streamID) {
@@ -113,10 +120,10 @@ final class HTTP2RequestHandler: ChannelInboundHandler {
         if eventType == NIOHTTP2WindowUpdatedEvent.self, let window = event as? NIOHTTP2WindowUpdatedEvent {
             guard window.streamID == .rootStream, let inbound = window.inboundWindowSize else { return }
             connectionWindow = inbound
-            if connectionWindow <= Self.creditThreshold {
+            if connectionWindowRaised, connectionWindow <= connectionWindowSize / 2 {
                 // The connection's window is always given back at once; streams hold back their own.
-                let increment = Self.windowSize - connectionWindow
-                connectionWindow = Self.windowSize
+                let increment = connectionWindowSize - connectionWindow
+                connectionWindow = connectionWindowSize
                 context.writeAndFlush(wrapOutboundOut(HTTP2Frame(streamID: .rootStream, payload: .windowUpdate(windowSizeIncrement: increment))),
                                       promise: nil)
             }
@@ -134,6 +141,16 @@ final class HTTP2RequestHandler: ChannelInboundHandler {
         } else {
             context.fireUserInboundEventTriggered(event)
         }
+    }
+
+    /// Sent with the first frame the client sends (its SETTINGS, after its preface), so NIOHTTP2
+    /// has both prefaces behind it; flushed at the end of that read like any other frame.
+    private func raiseConnectionWindow() {
+        connectionWindowRaised = true
+        guard connectionWindowSize > connectionWindow else { return }
+        let increment = connectionWindowSize - connectionWindow
+        connectionWindow = connectionWindowSize
+        write(.windowUpdate(windowSizeIncrement: increment), on: .rootStream)
     }
 
     private func detachAll() {

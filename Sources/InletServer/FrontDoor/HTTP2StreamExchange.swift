@@ -14,6 +14,10 @@ final class HTTP2StreamExchange: ExchangeTransport {
     private var endReceived = false
     /// Flow-controlled bytes received on this stream and not yet given back.
     private var credit = 0
+    /// Body bytes still to come by the request's `content-length`; `nil` when it declared none.
+    private var declaredRemaining: Int?
+    /// Whether DATA arrived padded: padding uses window the declared length does not account for.
+    private var padded = false
 
     init(streamID: HTTP2StreamID, connection: HTTP2RequestHandler) {
         self.streamID = streamID
@@ -55,6 +59,9 @@ final class HTTP2StreamExchange: ExchangeTransport {
                 fields.append((name, value))
             }
         }
+        // NIOHTTP2 checks the DATA against the declared length (content-length validation stays on):
+        // a body that outgrows it is refused, so trusting it for flow control stalls no honest client.
+        declaredRemaining = read.contentLength.flatMap { Int($0) }.flatMap { $0 >= 0 ? $0 : nil }
         // HTTP2HeaderValidator has passed the block: a request has :method, and :path unless it is a
         // CONNECT (which no route takes).
         exchange?.receiveHead(method: HTTPMethod(rawValue: method), uri: path, headers: HTTPHeaders(fields), fields: read, keepAlive: true)
@@ -64,6 +71,8 @@ final class HTTP2StreamExchange: ExchangeTransport {
     func receiveData(_ buffer: ByteBuffer, flowControlled: Int, endStream: Bool) {
         if endStream { endReceived = true }
         credit += flowControlled
+        if flowControlled > buffer.readableBytes { padded = true }
+        declaredRemaining? -= buffer.readableBytes
         exchange?.receiveBody(buffer)
         if endStream {
             exchange?.receiveEnd()
@@ -84,9 +93,12 @@ final class HTTP2StreamExchange: ExchangeTransport {
         connection = nil
     }
 
-    /// Returns the window once half of it is used, unless the exchange is holding back.
+    /// Returns the window once half of it is used, unless the exchange is holding back, or the rest
+    /// of the declared body fits in what is left of the window: then the client needs no more, and
+    /// a WINDOW_UPDATE would only cost a frame and a socket write (a 50 KB batch body used to get one).
     private func giveBackCredit(flush: Bool) {
         guard let connection, !endReceived, credit >= HTTP2RequestHandler.windowSize / 2, exchange?.isReadPaused != true else { return }
+        if let declaredRemaining, !padded, declaredRemaining <= HTTP2RequestHandler.windowSize - credit { return }
         connection.write(.windowUpdate(windowSizeIncrement: credit), on: streamID)
         credit = 0
         if flush { connection.flush() }
