@@ -12,9 +12,11 @@ final class GroupCommitQueue: @unchecked Sendable {
         machine = GroupCommitStateMachine(settings: settings)
     }
 
-    func enqueue(_ writes: [GroupCommitStateMachine.Pending]) -> GroupCommitStateMachine.EnqueueAction {
+    func enqueue(
+        _ writes: [EncodedWrite], submission: Submission, enqueuedAt: NIODeadline, deadline: NIODeadline
+    ) -> GroupCommitStateMachine.EnqueueAction {
         condition.lock()
-        let action = machine.enqueue(writes, now: .now())
+        let action = machine.enqueue(writes, submission: submission, enqueuedAt: enqueuedAt, deadline: deadline, now: .now())
         condition.unlock()
         if case .enqueued(wake: true) = action { condition.signal() }
         return action

@@ -66,6 +66,12 @@ struct GroupCommitStateMachine {
             deadline = write.deadline
             byteCount = write.write.byteCount
         }
+
+        init(enqueuedAt: NIODeadline, deadline: NIODeadline, byteCount: Int) {
+            self.enqueuedAt = enqueuedAt
+            self.deadline = deadline
+            self.byteCount = byteCount
+        }
     }
     /// Writes taken by flushers and not yet answered or requeued: they hold memory too.
     private var inFlight = 0
@@ -92,16 +98,25 @@ struct GroupCommitStateMachine {
         return now - unreachableSince >= settings.retryDeadline
     }
 
-    mutating func enqueue(_ writes: [Pending], now: NIODeadline) -> EnqueueAction {
+    /// Queues the writes of one submission, `writes[i]` being its write `i`, all enqueued at
+    /// `enqueuedAt` and given up on at `deadline`. Each write's `Pending` is made in its slot:
+    /// copying a prepared array of them in retained and released every document and the
+    /// submission several times per write (about 4 % of the batch scenario's CPU).
+    mutating func enqueue(
+        _ writes: [EncodedWrite], submission: Submission, enqueuedAt: NIODeadline, deadline: NIODeadline, now: NIODeadline
+    ) -> EnqueueAction {
         if stopping { return .refuse(reason: "shut down") }
         if isRefusing(now: now) { return .refuse(reason: "unavailable") }
         if queue.count + inFlight + writes.count > settings.maxQueuedWrites { return .refuse(reason: "unavailable") }
         let wasEmpty = queue.isEmpty
-        for write in writes {
-            timings.append(Timing(write))
-            queuedBytes += write.write.byteCount
+        writes.withUnsafeBufferPointer { writes in
+            for index in writes.indices {
+                let byteCount = writes[index].byteCount
+                timings.append(Timing(enqueuedAt: enqueuedAt, deadline: deadline, byteCount: byteCount))
+                queuedBytes += byteCount
+                queue.append(Pending(write: writes[index], submission: submission, index: index, enqueuedAt: enqueuedAt, deadline: deadline))
+            }
         }
-        queue.append(contentsOf: writes)
         statistics.submittedWrites += writes.count
         return .enqueued(wake: wasEmpty || isBatchFull)
     }

@@ -102,21 +102,24 @@ extension MongoStore {
         if duplicate > 0 { metrics.duplicate.increment(by: duplicate) }
         if failed > 0 { metrics.failed.increment(by: failed) }
         var byLoop: [ObjectIdentifier: (loop: any EventLoop, answers: [@Sendable () -> Void])] = [:]
-        var runStart = 0
-        while runStart < writes.count {
-            let submission = writes[runStart].submission
-            var runEnd = runStart + 1
-            while runEnd < writes.count, writes[runEnd].submission === submission { runEnd += 1 }
-            let run = (runStart..<runEnd).lazy.compactMap { position in
-                outcomes[position].map { (index: writes[position].index, outcome: $0) }
+        // Read in place: copying each `Pending` out retained and released its document and submission.
+        writes.withUnsafeBufferPointer { writes in
+            var runStart = 0
+            while runStart < writes.count {
+                let submission = writes[runStart].submission
+                var runEnd = runStart + 1
+                while runEnd < writes.count, writes[runEnd].submission === submission { runEnd += 1 }
+                let run = (runStart..<runEnd).lazy.compactMap { position in
+                    outcomes[position].map { (index: writes[position].index, outcome: $0) }
+                }
+                runStart = runEnd
+                guard let answer = submission.record(run) else { continue }
+                guard let loop = submission.eventLoop else {
+                    answer()
+                    continue
+                }
+                byLoop[ObjectIdentifier(loop), default: (loop, [])].answers.append(answer)
             }
-            runStart = runEnd
-            guard let answer = submission.record(run) else { continue }
-            guard let loop = submission.eventLoop else {
-                answer()
-                continue
-            }
-            byLoop[ObjectIdentifier(loop), default: (loop, [])].answers.append(answer)
         }
         for (loop, answers) in byLoop.values {
             loop.execute { for answer in answers { answer() } }
@@ -160,31 +163,35 @@ extension MongoStore {
         writeOfOperation.reserveCapacity(writes.count)
         var ids = ObjectIDs(count: writes.count)
         var scratch: [UInt8] = []
-        for (index, write) in writes.enumerated() {
-            var error = bson_error_t()
-            // The documents are lent in place; each call below copies its document into the bulk.
-            let added: Bool?
-            switch write.kind {
-            case .insert(let document, addsId: true):
-                added = BorrowedBSON.withObjectID(document, ids: &ids, scratch: &scratch) {
-                    mongoc_bulk_operation_insert_with_opts(bulk, $0, insertOptions.pointer, &error)
-                }
-            case .insert(let document, addsId: false):
-                added = BorrowedBSON.with(document) { mongoc_bulk_operation_insert_with_opts(bulk, $0, insertOptions.pointer, &error) }
-            case .insertOrUpdate(let document, _):
-                // CSV rows: names come from a partner's header, so libmongoc still checks them.
-                added = BorrowedBSON.with(document) { mongoc_bulk_operation_insert_with_opts(bulk, $0, nil, &error) }
-            case .upsert(let filter, let update):
-                added = BorrowedBSON.with(filter) { filter in
-                    BorrowedBSON.with(update) { update in
-                        mongoc_bulk_operation_update_one_with_opts(bulk, filter, update, upsertOptions.pointer, &error)
+        // Read in place, not copied out of the array: a copy retained and released each document,
+        // atomically, on this thread while the event loops that made them run on the others.
+        writes.withUnsafeBufferPointer { writes in
+            for index in writes.indices {
+                var error = bson_error_t()
+                // The documents are lent in place; each call below copies its document into the bulk.
+                let added: Bool?
+                switch writes[index].kind {
+                case .insert(let document, addsId: true):
+                    added = BorrowedBSON.withObjectID(document, ids: &ids, scratch: &scratch) {
+                        mongoc_bulk_operation_insert_with_opts(bulk, $0, insertOptions.pointer, &error)
                     }
-                } ?? nil
-            }
-            switch added {
-            case true?: writeOfOperation.append(index)
-            case false?: results[index] = .done(.failed(reason: MongoStoreError.message(of: error)))
-            case nil: results[index] = .done(.failed(reason: "not a BSON document"))
+                case .insert(let document, addsId: false):
+                    added = BorrowedBSON.with(document) { mongoc_bulk_operation_insert_with_opts(bulk, $0, insertOptions.pointer, &error) }
+                case .insertOrUpdate(let document, _):
+                    // CSV rows: names come from a partner's header, so libmongoc still checks them.
+                    added = BorrowedBSON.with(document) { mongoc_bulk_operation_insert_with_opts(bulk, $0, nil, &error) }
+                case .upsert(let filter, let update):
+                    added = BorrowedBSON.with(filter) { filter in
+                        BorrowedBSON.with(update) { update in
+                            mongoc_bulk_operation_update_one_with_opts(bulk, filter, update, upsertOptions.pointer, &error)
+                        }
+                    } ?? nil
+                }
+                switch added {
+                case true?: writeOfOperation.append(index)
+                case false?: results[index] = .done(.failed(reason: MongoStoreError.message(of: error)))
+                case nil: results[index] = .done(.failed(reason: "not a BSON document"))
+                }
             }
         }
         guard !writeOfOperation.isEmpty else { return (results.map { $0 ?? .unknown }, true) }

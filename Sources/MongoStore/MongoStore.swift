@@ -125,13 +125,13 @@ public final class MongoStore: Sendable {
         guard !writes.isEmpty else { return Self.answerNow(on: eventLoop) { completion([]) } }
         let submission = Submission(count: writes.count, eventLoop: eventLoop, completion: completion)
         let now = NIODeadline.now()
-        let deadline = now + configuration.retryDeadline
-        var pending: [GroupCommitStateMachine.Pending] = []
-        pending.reserveCapacity(writes.count)
-        for (index, write) in writes.enumerated() {
-            pending.append(.init(write: EncodedWrite(write), submission: submission, index: index, enqueuedAt: now, deadline: deadline))
+        // Encoded here, outside the queue's lock; read in place (no copy of each `StoreWrite`).
+        var encoded: [EncodedWrite] = []
+        encoded.reserveCapacity(writes.count)
+        writes.withUnsafeBufferPointer { writes in
+            for index in writes.indices { encoded.append(EncodedWrite(writes[index])) }
         }
-        switch queue.enqueue(pending) {
+        switch queue.enqueue(encoded, submission: submission, enqueuedAt: now, deadline: now + configuration.retryDeadline) {
         case .enqueued:
             metrics.queueDepth.record(queue.queueDepth)
         case .refuse(let reason):

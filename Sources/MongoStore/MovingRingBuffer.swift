@@ -14,7 +14,8 @@ struct MovingRingBuffer<Element> {
 
     var isEmpty: Bool { count == 0 }
 
-    mutating func append(_ element: Element) {
+    /// Takes `element` over: a value made for the call is moved into its slot, not copied.
+    mutating func append(_ element: consuming Element) {
         if count == slots.count { grow() }
         slots[(head + count) % slots.count] = element
         count += 1

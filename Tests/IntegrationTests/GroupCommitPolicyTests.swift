@@ -11,12 +11,12 @@ struct GroupCommitPolicyTests {
         maxBatchCount: 10, maxBatchBytes: 1 << 20, maxBatchDelay: .milliseconds(2), retryDeadline: .seconds(5), maxQueuedWrites: 1_000
     )
 
-    private func pending(_ count: Int, at now: NIODeadline) -> [GroupCommitStateMachine.Pending] {
+    /// Enqueues one submission of `count` writes at `now`.
+    @discardableResult
+    private func enqueue(_ count: Int, at now: NIODeadline, into machine: inout GroupCommitStateMachine) -> GroupCommitStateMachine.EnqueueAction {
         let submission = Submission(count: count) { _ in }
-        return (0..<count).map { index in
-            .init(write: EncodedWrite(.insert("events", ["n": .int(Int64(index))])), submission: submission, index: index,
-                  enqueuedAt: now, deadline: now + .seconds(5))
-        }
+        let writes = (0..<count).map { EncodedWrite(.insert("events", ["n": .int(Int64($0))])) }
+        return machine.enqueue(writes, submission: submission, enqueuedAt: now, deadline: now + .seconds(5), now: now)
     }
 
     private func batchSize(_ action: GroupCommitStateMachine.FlusherAction) -> Int? {
@@ -28,15 +28,15 @@ struct GroupCommitPolicyTests {
     func waitsForTheFlushInFlight() {
         var machine = GroupCommitStateMachine(settings: settings)
         let start = NIODeadline.now()
-        _ = machine.enqueue(pending(3, at: start), now: start)
+        enqueue(3, at: start, into: &machine)
         #expect(batchSize(machine.nextAction(now: start + .milliseconds(3))) == 3)
-        _ = machine.enqueue(pending(4, at: start + .milliseconds(4)), now: start + .milliseconds(4))
+        enqueue(4, at: start + .milliseconds(4), into: &machine)
         // Past its delay, but a flush is under way: the second flusher waits instead of sending 4.
         guard case .wait(nil) = machine.nextAction(now: start + .milliseconds(10)) else {
             Issue.record("expected to wait for the flush in flight")
             return
         }
-        _ = machine.enqueue(pending(2, at: start + .milliseconds(11)), now: start + .milliseconds(11))
+        enqueue(2, at: start + .milliseconds(11), into: &machine)
         _ = machine.flushFinished(flushed: 3, unknown: [], bulkWrites: 1, confirmedAny: true, unreachable: false,
                                   now: start + .milliseconds(12))
         #expect(batchSize(machine.nextAction(now: start + .milliseconds(12))) == 6)
@@ -46,9 +46,9 @@ struct GroupCommitPolicyTests {
     func fullBatchUsesASecondFlusher() {
         var machine = GroupCommitStateMachine(settings: settings)
         let start = NIODeadline.now()
-        _ = machine.enqueue(pending(1, at: start), now: start)
+        enqueue(1, at: start, into: &machine)
         #expect(batchSize(machine.nextAction(now: start + .milliseconds(3))) == 1)
-        _ = machine.enqueue(pending(12, at: start + .milliseconds(4)), now: start + .milliseconds(4))
+        enqueue(12, at: start + .milliseconds(4), into: &machine)
         #expect(batchSize(machine.nextAction(now: start + .milliseconds(4))) == 10)
     }
 }

@@ -40,3 +40,36 @@ import Testing
         #expect(ISO8601Timestamp.parse(text) == nil)
     }
 }
+
+/// The normaliser reads a timestamp string equal to the previous event's once per request:
+/// every event's document must be byte for byte what normalising that event alone gives.
+@Suite struct SegmentTimestampReuseTests {
+    static let events = [
+        #"{"type":"track","userId":"u","event":"A","messageId":"m0","timestamp":"2024-01-02T03:04:05.678Z","sentAt":"2024-01-02T03:04:06Z"}"#,
+        #"{"type":"track","userId":"u","event":"A","messageId":"m1","timestamp":"2024-01-02T03:04:05.678Z","sentAt":"2024-01-02T03:04:06Z"}"#,
+        #"{"type":"track","userId":"u","event":"A","messageId":"m2","timestamp":"2024-01-02T03:04:05.679Z","sentAt":"2024-01-02T03:04:06Z"}"#,
+        #"{"type":"track","userId":"u","event":"A","messageId":"m3","timestamp":"not a time","sentAt":"2024-01-02T03:04:06Z"}"#,
+        #"{"type":"track","userId":"u","event":"A","messageId":"m4","timestamp":"not a time","sentAt":"2024-01-02T03:04:07Z"}"#,
+        #"{"type":"track","userId":"u","event":"A","messageId":"m5","originalTimestamp":"2024-01-02T03:04:05.678Z"}"#,
+        #"{"type":"track","userId":"u","event":"A","messageId":"m6","timestamp":null,"originalTimestamp":"2024-01-02T03:04:05.678Z","sentAt":"2024-01-02T03:04:06Z"}"#,
+        #"{"type":"track","userId":"u","event":"A","messageId":"m7","timestamp":"2024-01-02T03:04:05.678Z","sentAt":"2024-01-02T03:04:06Z"}"#,
+    ]
+
+    @Test func batchDocumentsEqualEachEventAlone() throws {
+        let batch = try SegmentFixture.normalize(#"{"batch":["# + Self.events.joined(separator: ",") + "]}", .batch)
+        var accepted = batch.accepted.makeIterator()
+        for (index, event) in Self.events.enumerated() {
+            let alone = try SegmentFixture.normalize(#"{"batch":["# + event + "]}", .batch)
+            if let expected = alone.accepted.first {
+                let next = accepted.next()
+                let got = try #require(next)
+                #expect(got.index == index)
+                #expect(got.bson == expected.bson)
+            } else {
+                #expect(batch.rejected.contains { $0.index == index && $0.code == alone.rejected.first?.code })
+            }
+        }
+        #expect(accepted.next() == nil)
+        #expect(batch.rejected.count == 2)
+    }
+}

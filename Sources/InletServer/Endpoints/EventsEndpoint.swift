@@ -104,17 +104,20 @@ final class EventsEndpoint: Endpoint {
         var writes: [StoreWrite] = []
         var dependents: [[StoreWrite]] = []
         writes.reserveCapacity(batch.accepted.count)
-        for event in batch.accepted {
-            // The normaliser reserves `_id`: the store may give each document its ObjectId directly.
-            writes.append(.insert(Collections.events, bsonWithoutId: event.bson))
-            // The document is decoded from its BSON only when there are rules to match it against.
-            if !rules.isEmpty {
-                dependents.append(TriggerOutbox.writes(for: event.document, documentId: event.messageId, rules: rules,
-                                                       tenantId: source.tenantId, sourceId: source.id, now: now))
-            }
-            for profileWrite in event.profileWrites {
-                writes.append(profileWrite)
-                if !rules.isEmpty { dependents.append([]) }
+        // Events read in place: copying each out of the array retained and released its document.
+        batch.accepted.withUnsafeBufferPointer { events in
+            for index in events.indices {
+                // The normaliser reserves `_id`: the store may give each document its ObjectId directly.
+                writes.append(.insert(Collections.events, bsonWithoutId: events[index].bson))
+                // The document is decoded from its BSON only when there are rules to match it against.
+                if !rules.isEmpty {
+                    dependents.append(TriggerOutbox.writes(for: events[index].document, documentId: events[index].messageId, rules: rules,
+                                                           tenantId: source.tenantId, sourceId: source.id, now: now))
+                }
+                for profileWrite in events[index].profileWrites {
+                    writes.append(profileWrite)
+                    if !rules.isEmpty { dependents.append([]) }
+                }
             }
         }
         let hasTriggers = dependents.contains { !$0.isEmpty }
