@@ -150,7 +150,6 @@ final class HTTP2StreamExchange: ExchangeTransport {
         connection?.callAtReadEnd(exchange)
     }
 
-
     /// HTTP/2 field names are lowercase; most of inlet's already are.
     private static func lowercased(_ name: String) -> String {
         name.utf8.contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }) ? name.lowercased() : name
