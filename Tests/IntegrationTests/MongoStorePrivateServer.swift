@@ -1,7 +1,6 @@
 import Foundation
 import MongoStore
 import NIOCore
-import NIOPosix
 
 /// A SecantusDB of a test's own, on a free loopback port: for tests that arm server-wide
 /// failpoints or kill the server, which must never touch the shared instance.
@@ -14,16 +13,17 @@ final class MongoStorePrivateServer: @unchecked Sendable {
     func url(database: String) -> String { "\(url)/\(database)" }
 
     /// Up to three tries, each on a new free port: another process can take the port between
-    /// `freePort()` and the server's bind, and then the server exits at once.
+    /// choosing it and the server's bind, and then the server exits at once. The port is one that
+    /// survives a restart (`RestartablePort`).
     init() async throws {
-        port = try await Self.freePort()
+        port = try await RestartablePort.free()
         for attempt in 1...3 {
             do {
                 try await start()
                 return
             } catch where attempt < 3 {
                 kill()
-                port = try await Self.freePort()
+                port = try await RestartablePort.free()
             }
         }
     }
@@ -70,13 +70,5 @@ final class MongoStorePrivateServer: @unchecked Sendable {
 
     deinit {
         kill()
-    }
-
-    private static func freePort() async throws -> Int {
-        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .bind(host: "127.0.0.1", port: 0).get()
-        let port = channel.localAddress?.port ?? 0
-        try await channel.close()
-        return port
     }
 }

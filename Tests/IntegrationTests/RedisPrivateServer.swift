@@ -1,9 +1,8 @@
 import Foundation
-import NIOCore
-import NIOPosix
 
 /// A `redis-server` of the test's own on a free loopback port, for tests that kill Redis or flush
-/// its scripts: the shared Redis is never stopped or flushed.
+/// its scripts: the shared Redis is never stopped or flushed. The port is one that survives a
+/// restart (`RestartablePort`).
 final class RedisPrivateServer: @unchecked Sendable {
     let port: Int
     private var process: Process?
@@ -11,10 +10,7 @@ final class RedisPrivateServer: @unchecked Sendable {
     var url: String { "redis://127.0.0.1:\(port)" }
 
     init() async throws {
-        let probe = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .bind(host: "127.0.0.1", port: 0).get()
-        port = probe.localAddress?.port ?? 0
-        try await probe.close()
+        port = try await RestartablePort.free()
         try await start()
     }
 
@@ -29,6 +25,8 @@ final class RedisPrivateServer: @unchecked Sendable {
         self.process = process
         for _ in 0..<100 {
             if cli("PING") == "PONG" { return }
+            // Exited: it could not bind the port. Waiting longer would not help.
+            guard process.isRunning else { break }
             try await Task.sleep(for: .milliseconds(50))
         }
         throw RedisPrivateServerError.didNotStart(port: port)

@@ -27,9 +27,10 @@ ensure_deps() {
     fi
 }
 
-# Prints a TCP port on 127.0.0.1 that nothing listens on now.
+# Prints a TCP port on 127.0.0.1 that nothing listens on now, below the kernel's ephemeral range
+# (see free_port.py: servers restarted on their port must find it free).
 free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+    python3 "$INLET_ROOT/scripts/lib/free_port.py"
 }
 
 # Waits until something accepts TCP connections on 127.0.0.1:$1 (up to $2 seconds, default 20).

@@ -23,6 +23,9 @@ import threading
 import time
 import urllib.parse
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from free_port import free_port  # noqa: E402  (scripts/lib/free_port.py)
+
 import httpx
 import pymongo
 from hpack import Encoder
@@ -42,12 +45,6 @@ TENANT = "chaos"
 
 def log(msg: str) -> None:
     print(f"[chaos] {time.strftime('%H:%M:%S')} {msg}", file=sys.stderr, flush=True)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def port_open(port: int) -> bool:
