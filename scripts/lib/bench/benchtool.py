@@ -102,6 +102,13 @@ def cmd_count(url, database, collection, tenant):
     print(client[database][collection].count_documents({"tenantId": tenant}))
 
 
+def cmd_queries(url):
+    """Queries the server has answered since it started (serverStatus opcounters.query)."""
+    import pymongo
+    client = pymongo.MongoClient(url, serverSelectionTimeoutMS=10000)
+    print(client.admin.command("serverStatus").get("opcounters", {}).get("query", 0))
+
+
 def cmd_users_csv(path, megabytes):
     """A users CSV of about `megabytes` MB: userId plus nine typed trait columns."""
     target = int(float(megabytes) * 1_000_000)
@@ -161,5 +168,5 @@ def cmd_percentiles(path):
 if __name__ == "__main__":
     name, args = sys.argv[1], sys.argv[2:]
     {"bodies": cmd_bodies, "twilio": cmd_twilio, "gcra": cmd_gcra, "h2load": cmd_h2load,
-     "count": cmd_count, "metrics": cmd_metrics, "users_csv": cmd_users_csv,
+     "count": cmd_count, "queries": cmd_queries, "metrics": cmd_metrics, "users_csv": cmd_users_csv,
      "engine": cmd_engine, "percentiles": cmd_percentiles}[name](*args)
