@@ -34,6 +34,8 @@ let package = Package(
         .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CMongoc", pkgConfig: "libmongoc-1.0", providers: [.apt(["libmongoc-dev", "libbson-dev"])]),
+        /// HTTP/2 framing, HPACK and the protocol's state machines, driven from the front door's pipeline.
+        .systemLibrary(name: "CNghttp2", pkgConfig: "libnghttp2", providers: [.apt(["libnghttp2-dev"])]),
 
         /// Pure value types shared by every module: JSON values, documents, error codes.
         .target(name: "InletModel"),
@@ -92,11 +94,10 @@ let package = Package(
         ]),
         /// The front door: listeners, TLS, HTTP/2 limits, route table, handlers; wires the modules together.
         .target(name: "InletServer", dependencies: [
-            "InletModel", "InletConfig", "InletAuth", "Normalize", "RedisClient", "RateLimit", "MongoStore", "Forwarder", "CZlib",
+            "InletModel", "InletConfig", "InletAuth", "Normalize", "RedisClient", "RateLimit", "MongoStore", "Forwarder", "CZlib", "CNghttp2",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
-            .product(name: "NIOHTTP2", package: "swift-nio-http2"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "NIOTLS", package: "swift-nio"),
             .product(name: "NIOExtras", package: "swift-nio-extras"),

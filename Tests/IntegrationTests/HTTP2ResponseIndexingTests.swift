@@ -1,5 +1,6 @@
+import Logging
+import Metrics
 import NIOCore
-import NIOHPACK
 import Testing
 
 @testable import InletServer
@@ -9,7 +10,8 @@ import Testing
 @Suite("HTTP/2 response fields: HPACK indexing per connection")
 struct HTTP2ResponseIndexingTests {
     private func makeConnection() -> HTTP2RequestHandler {
-        HTTP2RequestHandler(idleTimeout: .seconds(60), drainDeadline: .seconds(1), connectionWindowSize: 65_535) { _ in
+        HTTP2RequestHandler(limits: FrontDoorConfiguration(), protocolErrors: Counter(label: "test_h2_errors"),
+                            logger: Logger(label: "test.h2")) { _ in
             preconditionFailure("no exchange is made here")
         }
     }
@@ -17,26 +19,26 @@ struct HTTP2ResponseIndexingTests {
     @Test(arguments: ["x-request-id", "ratelimit-remaining", "ratelimit-reset", "retry-after"])
     func changingFieldIndexedOnceThenNot(_ name: String) {
         let connection = makeConnection()
-        #expect(connection.indexing(of: name) == .indexable)
-        #expect(connection.indexing(of: name) == .nonIndexable)
-        #expect(connection.indexing(of: name) == .nonIndexable)
+        #expect(connection.indexes(name))
+        #expect(!connection.indexes(name))
+        #expect(!connection.indexes(name))
         // Another connection has its own HPACK table.
-        #expect(makeConnection().indexing(of: name) == .indexable)
+        #expect(makeConnection().indexes(name))
     }
 
     @Test("each changing field is indexed once on its own, whatever came before it")
     func fieldsAreIndependent() {
         let connection = makeConnection()
-        #expect(connection.indexing(of: "x-request-id") == .indexable)
-        #expect(connection.indexing(of: "retry-after") == .indexable)
-        #expect(connection.indexing(of: "x-request-id") == .nonIndexable)
-        #expect(connection.indexing(of: "ratelimit-reset") == .indexable)
+        #expect(connection.indexes("x-request-id"))
+        #expect(connection.indexes("retry-after"))
+        #expect(!connection.indexes("x-request-id"))
+        #expect(connection.indexes("ratelimit-reset"))
     }
 
     @Test(arguments: ["content-type", "content-length", "ratelimit-limit"])
     func stableFieldAlwaysIndexed(_ name: String) {
         let connection = makeConnection()
-        #expect(connection.indexing(of: name) == .indexable)
-        #expect(connection.indexing(of: name) == .indexable)
+        #expect(connection.indexes(name))
+        #expect(connection.indexes(name))
     }
 }

@@ -11,7 +11,7 @@ log() { printf '[inlet] %s\n' "$*" >&2; }
 
 # Installs Debian packages and the SecantusDB virtual environment when they are missing.
 ensure_deps() {
-    local want=(libhiredis-dev libmongoc-dev libbson-dev libjemalloc-dev redis-server pkg-config "$@")
+    local want=(libhiredis-dev libmongoc-dev libbson-dev libnghttp2-dev libjemalloc-dev redis-server pkg-config "$@")
     local missing=()
     for p in "${want[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
     if [ ${#missing[@]} -gt 0 ]; then

@@ -4,13 +4,13 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOExtras
 import NIOHTTP1
-import NIOHTTP2
 import NIOPosix
 import NIOSSL
 import NIOTLS
 
-/// The public listener: TLS, then HTTP/2 or HTTP/1.1 by ALPN, both served by the same router.
-/// Built on NIO directly so every HTTP/2 abuse limit is a setting (DESIGN.md explains why).
+/// The public listener: TLS, then HTTP/2 (nghttp2, see `HTTP2RequestHandler`) or HTTP/1.1 by ALPN,
+/// both served by the same router. Built on NIO directly so every HTTP/2 abuse limit is a setting
+/// (DESIGN.md explains why).
 public final class FrontDoor: Sendable {
     private let configuration: FrontDoorConfiguration
     private let tls: TLSContextStore
@@ -113,71 +113,16 @@ public final class FrontDoor: Sendable {
 
     private func configureHTTP2(_ channel: any Channel) -> EventLoopFuture<Void> {
         channel.eventLoop.makeCompletedFuture {
-            // No stream multiplexer and no connection manager: HTTP2RequestHandler serves every
-            // stream from this pipeline, and closes the connection when idle or drained.
-            let handler = NIOHTTP2Handler(
-                mode: .server,
-                connectionConfiguration: http2ConnectionConfiguration(),
-                streamConfiguration: http2StreamConfiguration()
-            )
-            let sync = channel.pipeline.syncOperations
             let metrics = ConnectionRequestMetrics(shared: self.metrics)
-            try sync.addHandler(handler)
-            try sync.addHandler(HTTP2RequestHandler(idleTimeout: configuration.idleTimeout, drainDeadline: configuration.drainDeadline,
-                                                    connectionWindowSize: configuration.connectionWindowSize) { [self] transport in
+            let handler = HTTP2RequestHandler(limits: configuration, protocolErrors: Self.protocolErrors, logger: logger) { [self] transport in
                 self.makeExchange(transport, metrics: metrics)
-            })
-            try sync.addHandler(HTTP2ErrorObserver(counter: Self.protocolErrors, logger: logger))
+            }
+            try channel.pipeline.syncOperations.addHandler(handler)
         }
-    }
-
-    private func http2ConnectionConfiguration() -> NIOHTTP2Handler.ConnectionConfiguration {
-        var connection = NIOHTTP2Handler.ConnectionConfiguration()
-        connection.initialSettings = [
-            HTTP2Setting(parameter: .maxConcurrentStreams, value: configuration.maxConcurrentStreams),
-            HTTP2Setting(parameter: .maxHeaderListSize, value: configuration.maxHeaderListSize),
-            HTTP2Setting(parameter: .initialWindowSize, value: HTTP2RequestHandler.windowSize),
-        ]
-        // HTTP2RequestHandler checks request and trailer blocks itself (HTTP2HeaderValidator, the
-        // same rules at a fraction of the cost) and HTTP2StreamExchange checks the response fields.
-        connection.headerBlockValidation = .disabled
-        connection.maximumSequentialContinuationFrames = configuration.maxContinuationFrames
-        connection.maximumConnectionGlitches = configuration.maxGlitches
-        connection.controlFrameRateLimit.maximumCount = configuration.maxControlFrames
-        connection.controlFrameRateLimit.windowLength = configuration.abuseWindow
-        return connection
-    }
-
-    private func http2StreamConfiguration() -> NIOHTTP2Handler.StreamConfiguration {
-        var stream = NIOHTTP2Handler.StreamConfiguration()
-        stream.streamResetFrameRateLimit.maximumCount = configuration.maxResetStreams
-        stream.streamResetFrameRateLimit.windowLength = configuration.abuseWindow
-        stream.streamErrorRateLimit.maximumCount = configuration.maxResetStreams
-        stream.streamErrorRateLimit.windowLength = configuration.abuseWindow
-        return stream
     }
 
     private func makeExchange(_ transport: any ExchangeTransport, metrics: ConnectionRequestMetrics) -> RequestExchange {
         RequestExchange(transport: transport, router: router, configuration: .init(bodyTimeout: configuration.bodyTimeout),
                         metrics: metrics, logger: logger)
-    }
-}
-
-/// Counts HTTP/2 protocol errors for `/metrics` and closes the connection they broke.
-final class HTTP2ErrorObserver: ChannelInboundHandler {
-    typealias InboundIn = HTTP2Frame
-
-    private let counter: Counter
-    private let logger: Logger
-
-    init(counter: Counter, logger: Logger) {
-        self.counter = counter
-        self.logger = logger
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        counter.increment()
-        logger.debug("HTTP/2 connection error", metadata: ["error": "\(error)"])
-        context.close(promise: nil)
     }
 }

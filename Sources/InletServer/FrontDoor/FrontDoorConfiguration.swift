@@ -28,8 +28,6 @@ public struct FrontDoorConfiguration: Sendable {
     public var abuseWindow: TimeAmount = .seconds(30)
     /// CONTINUATION frames allowed after one HEADERS frame.
     public var maxContinuationFrames: Int = 5
-    /// Protocol glitches tolerated on one connection before it is closed.
-    public var maxGlitches: Int = 200
     /// The HTTP/2 connection's receive window. Each stream's own window (64 KiB) already bounds what a
     /// client can make us buffer, so the connection's needs no tighter bound; a small one costs a
     /// WINDOW_UPDATE, and a socket write, for every half of it received. nginx uses 2^31 − 1.

@@ -1,13 +1,12 @@
 import NIOCore
-import NIOHPACK
 import NIOHTTP1
-import NIOHTTP2
 
-/// One HTTP/2 stream as an `ExchangeTransport`: turns its HEADERS into a request head, passes its
-/// DATA on, writes the answer as frames, and gives the stream's flow-control window back as its
-/// exchange consumes (so a busy streaming consumer stops its client at one window of data).
+/// One HTTP/2 stream as an `ExchangeTransport`: collects its header fields as nghttp2 decodes them
+/// into a request head, passes its DATA on, hands the answer to the connection's session, and gives
+/// the stream's flow-control window back as its exchange consumes (so a busy streaming consumer
+/// stops its client at one window of data).
 final class HTTP2StreamExchange: ExchangeTransport {
-    let streamID: HTTP2StreamID
+    let streamID: Int32
     var exchange: RequestExchange?
     /// Cleared when the stream closes; nothing is written after that.
     private var connection: HTTP2RequestHandler?
@@ -17,73 +16,104 @@ final class HTTP2StreamExchange: ExchangeTransport {
     /// Body bytes still to come by the request's `content-length`; `nil` when it declared none.
     private var declaredRemaining: Int?
     /// Whether DATA arrived padded: padding uses window the declared length does not account for.
-    private var padded = false
+    var padded = false
+    /// Set for an answer sent before the request's body ended: once it is out, the stream is reset
+    /// with `NO_ERROR` (RFC 9113 §8.1), so the client stops sending and still reads the answer.
+    private(set) var resetAfterAnswer = false
 
-    init(streamID: HTTP2StreamID, connection: HTTP2RequestHandler) {
+    // The request head, as nghttp2 passes its fields one by one.
+    private var method = ""
+    private var path = ""
+    private var fields: [(String, String)] = []
+    private var headFields = RequestExchange.HeadFields(requestId: nil, contentLength: nil, contentEncoding: nil)
+    /// The decoded size of the header block so far, counted as SETTINGS_MAX_HEADER_LIST_SIZE counts it.
+    private var headerListSize = 0
+
+    /// The answer's body; nghttp2 copies it into DATA frames as the stream's window allows.
+    private var body: [UInt8] = []
+    private var bodySent = 0
+
+    init(streamID: Int32, connection: HTTP2RequestHandler) {
         self.streamID = streamID
         self.connection = connection
+        fields.reserveCapacity(12)
     }
 
     var eventLoop: any EventLoop { connection!.eventLoop }
     var allocator: ByteBufferAllocator { connection!.allocator }
     var remoteIP: String? { connection?.remoteIP }
 
-    func receiveHead(_ block: HPACKHeaders, endStream: Bool) {
-        endReceived = endStream
-        var method = ""
-        var path = ""
-        // Collected as an array and wrapped once: `HTTPHeaders.add` would re-check every name for
-        // ASCII and for `connection`, which HTTP2HeaderValidator has already ruled on.
-        var fields: [(String, String)] = []
-        fields.reserveCapacity(block.count)
-        // HTTP2HeaderValidator allows only lowercase names, so plain equality finds what
-        // `HTTPHeaders.first(name:)` would; the first of each name counts, as there.
-        var read = RequestExchange.HeadFields(requestId: nil, contentLength: nil, contentEncoding: nil)
-        for (name, value, _) in block {
-            if name.utf8.first == UInt8(ascii: ":") {
-                switch name {
-                case ":method": method = value
-                case ":path": path = value
-                // HTTP/2's authority is HTTP/1's Host, which signature schemes and logs expect. Pseudo-header
-                // fields come first, so no `host` field can precede it.
-                case ":authority": fields.append(("host", value))
-                default: break
-                }
-            } else {
-                switch name {
-                case "content-length" where read.contentLength == nil: read.contentLength = value
-                case "x-request-id" where read.requestId == nil: read.requestId = value
-                case "content-encoding" where read.contentEncoding == nil: read.contentEncoding = value
-                default: break
-                }
-                fields.append((name, value))
+    // MARK: - The request, from the connection's session
+
+    /// A header block begins (the request's, or its trailers').
+    func beginHeaderBlock() {
+        headerListSize = 0
+    }
+
+    /// One field of the request's header block; `false` once the block is larger than `limit`.
+    /// nghttp2 has checked the field (RFC 9113 §8.2, §8.3) before it gets here.
+    func receiveField(name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, limit: Int) -> Bool {
+        headerListSize += name.count + value.count + 32
+        guard headerListSize <= limit else { return false }
+        if name.first == UInt8(ascii: ":") {
+            switch name.count {
+            case 5 where Self.equals(name, ":path"): path = String(decoding: value, as: UTF8.self)
+            case 7 where Self.equals(name, ":method"): method = String(decoding: value, as: UTF8.self)
+            // HTTP/2's authority is HTTP/1's Host, which signature schemes and logs expect. Pseudo-header
+            // fields come first, so no `host` field can precede it.
+            case 10 where Self.equals(name, ":authority"): fields.append(("host", String(decoding: value, as: UTF8.self)))
+            default: break
             }
+            return true
         }
-        // NIOHTTP2 checks the DATA against the declared length (content-length validation stays on):
-        // a body that outgrows it is refused, so trusting it for flow control stalls no honest client.
-        declaredRemaining = read.contentLength.flatMap { Int($0) }.flatMap { $0 >= 0 ? $0 : nil }
-        // HTTP2HeaderValidator has passed the block: a request has :method, and :path unless it is a
-        // CONNECT (which no route takes).
-        exchange?.receiveHead(method: HTTPMethod(rawValue: method), uri: path, headers: HTTPHeaders(fields), fields: read, keepAlive: true)
+        let nameText = String(decoding: name, as: UTF8.self)
+        let valueText = String(decoding: value, as: UTF8.self)
+        // The first of each name counts, as in `HTTPHeaders.first(name:)`.
+        switch name.count {
+        case 12 where headFields.requestId == nil && Self.equals(name, "x-request-id"): headFields.requestId = valueText
+        case 14 where headFields.contentLength == nil && Self.equals(name, "content-length"): headFields.contentLength = valueText
+        case 16 where headFields.contentEncoding == nil && Self.equals(name, "content-encoding"): headFields.contentEncoding = valueText
+        default: break
+        }
+        fields.append((nameText, valueText))
+        return true
+    }
+
+    /// A trailer field: only its size matters (nghttp2 has checked it), its END_STREAM ends the request.
+    func receiveTrailerField(name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, limit: Int) -> Bool {
+        headerListSize += name.count + value.count + 32
+        return headerListSize <= limit
+    }
+
+    /// The request's header block is complete.
+    func receiveHead(endStream: Bool) {
+        endReceived = endStream
+        // nghttp2 checks the DATA against the declared length: a body that outgrows it is refused,
+        // so trusting it for flow control stalls no honest client.
+        declaredRemaining = headFields.contentLength.flatMap { Int($0) }.flatMap { $0 >= 0 ? $0 : nil }
+        let headers = HTTPHeaders(fields)
+        fields = []
+        // nghttp2 has passed the block: a request has :method, and :path unless it is a CONNECT
+        // (which no route takes).
+        exchange?.receiveHead(method: HTTPMethod(rawValue: method), uri: path, headers: headers, fields: headFields, keepAlive: true)
         if endStream { exchange?.receiveEnd() }
     }
 
-    func receiveData(_ buffer: ByteBuffer, flowControlled: Int, endStream: Bool) {
-        if endStream { endReceived = true }
-        credit += flowControlled
-        if flowControlled > buffer.readableBytes { padded = true }
+    func receiveData(_ buffer: ByteBuffer) {
+        credit += buffer.readableBytes
         declaredRemaining? -= buffer.readableBytes
         exchange?.receiveBody(buffer)
-        if endStream {
-            exchange?.receiveEnd()
-        } else {
-            giveBackCredit(flush: false)
-        }
     }
 
+    /// The request's last frame (DATA or trailers) arrived.
     func receiveEnd() {
         endReceived = true
         exchange?.receiveEnd()
+    }
+
+    /// A DATA frame ended without ending the stream: the client may need window for the rest.
+    func dataFrameEnded() {
+        giveBackCredit(flush: false)
     }
 
     /// The stream closed (answered, reset, or the connection went).
@@ -99,47 +129,29 @@ final class HTTP2StreamExchange: ExchangeTransport {
     private func giveBackCredit(flush: Bool) {
         guard let connection, !endReceived, credit >= HTTP2RequestHandler.windowSize / 2, exchange?.isReadPaused != true else { return }
         if let declaredRemaining, !padded, declaredRemaining <= HTTP2RequestHandler.windowSize - credit { return }
-        connection.write(.windowUpdate(windowSizeIncrement: credit), on: streamID)
+        connection.giveBack(credit, on: streamID, send: flush)
         credit = 0
-        if flush { connection.flush() }
+    }
+
+    // MARK: - The answer's body, read by nghttp2
+
+    /// Copies up to `capacity` bytes of the answer's body to `destination`; `true` when that was the last of it.
+    func readBody(into destination: UnsafeMutablePointer<UInt8>, capacity: Int) -> (count: Int, last: Bool) {
+        let count = min(capacity, body.count - bodySent)
+        body.withUnsafeBufferPointer { source in
+            destination.update(from: source.baseAddress! + bodySent, count: count)
+        }
+        bodySent += count
+        return (count, bodySent == body.count)
     }
 
     // MARK: - ExchangeTransport
 
     func writeResponse(_ response: InletResponse, requestId: String, early: Bool, close: Bool) {
         guard let connection else { return }
-        var headers = HPACKHeaders()
-        headers.reserveCapacity(response.headers.count + 3)
-        headers.add(name: ":status", value: Self.statusText(response.status.code))
-        for (name, value) in response.headers {
-            let name = Self.lowercased(name)
-            // NIOHTTP2 no longer validates outbound blocks (see FrontDoor): a field HTTP/2 cannot carry is left out.
-            guard HTTP2HeaderValidator.isValidResponseField(name: name, value: value) else { continue }
-            headers.add(name: name, value: value, indexing: connection.indexing(of: name))
-        }
-        if ResponseHeaders.needsContentLength(response.status) {
-            headers.add(name: "content-length", value: String(response.body.count))
-        }
-        headers.add(name: "x-request-id", value: requestId, indexing: connection.indexing(of: "x-request-id"))
-        let resetAfter = early && !endReceived
-        let written = resetAfter ? connection.eventLoop.makePromise(of: Void.self) : nil
-        if response.body.isEmpty {
-            connection.write(.headers(.init(headers: headers, endStream: true)), on: streamID, promise: written)
-        } else {
-            connection.write(.headers(.init(headers: headers)), on: streamID)
-            connection.write(.data(.init(data: .byteBuffer(connection.allocator.buffer(bytes: response.body)), endStream: true)),
-                             on: streamID, promise: written)
-        }
-        connection.flush()
-        if let written {
-            // RFC 9113 §8.1: the client stops sending its body and still reads this answer. Sent once
-            // the answer is on the wire, so that clients read the answer before the reset.
-            written.futureResult.assumeIsolated().whenComplete { _ in
-                guard let connection = self.connection else { return }
-                connection.write(.rstStream(.noError), on: self.streamID)
-                connection.flush()
-            }
-        }
+        resetAfterAnswer = early && !endReceived
+        body = response.body
+        connection.submitResponse(on: self, response, requestId: requestId)
     }
 
     func resumeReading() {
@@ -150,31 +162,11 @@ final class HTTP2StreamExchange: ExchangeTransport {
         connection?.callAtReadEnd(exchange)
     }
 
-    /// HTTP/2 field names are lowercase; most of inlet's already are.
-    private static func lowercased(_ name: String) -> String {
-        name.utf8.contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }) ? name.lowercased() : name
-    }
-
-    /// Literals for the statuses inlet sends, so they cost no conversion (nor a hashed lookup).
-    private static func statusText(_ code: UInt) -> String {
-        switch code {
-        case 200: "200"
-        case 201: "201"
-        case 202: "202"
-        case 204: "204"
-        case 400: "400"
-        case 401: "401"
-        case 403: "403"
-        case 404: "404"
-        case 408: "408"
-        case 409: "409"
-        case 413: "413"
-        case 415: "415"
-        case 421: "421"
-        case 429: "429"
-        case 500: "500"
-        case 503: "503"
-        default: String(code)
-        }
+    @inline(__always)
+    private static func equals(_ bytes: UnsafeRawBufferPointer, _ literal: StaticString) -> Bool {
+        guard bytes.count == literal.utf8CodeUnitCount else { return false }
+        let expected = literal.utf8Start
+        for index in 0..<bytes.count where bytes[index] != expected[index] { return false }
+        return true
     }
 }
