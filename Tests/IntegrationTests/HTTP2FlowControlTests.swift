@@ -4,7 +4,7 @@ import InletServer
 import NIOCore
 import Testing
 
-/// inlet serves HTTP/2 streams without NIOHTTP2's child channels, so it gives the client's
+/// inlet turns nghttp2's automatic window updates off, so it gives the client's
 /// flow-control windows back itself: bodies many windows long must arrive whole, and a stream
 /// whose consumer is busy must not be given more window until it catches up.
 @Suite("HTTP/2 flow control")
@@ -81,8 +81,9 @@ struct HTTP2FlowControlTests {
         await client.close()
     }
 
-    /// Regression: DATA for a stream the server has already reset is dropped by NIOHTTP2 but still
-    /// uses the connection's window; counting only the DATA this handler saw let the window run dry.
+    /// Regression: DATA for a stream the server has already reset is dropped by the HTTP/2 library
+    /// but still uses the connection's window; counting only the DATA this handler saw let the
+    /// window run dry (with swift-nio-http2; nghttp2 counts dropped DATA as consumed itself).
     @Test("DATA arriving after an early 413 reset still has its connection window given back")
     func droppedDataDoesNotLeakTheConnectionWindow() async throws {
         // The protocol's initial window, so that the 96,000 dropped bytes would exhaust it.

@@ -83,36 +83,43 @@ struct HTTP2HeaderBlockTests {
         ("no fields", []),
     ]
 
-    @Test(arguments: malformedRequests.map { ($0, $1, true) } + wellFormedRequests.map { ($0, $1, false) })
-    func request(_ rule: String, _ fields: Fields, _ malformed: Bool) async throws {
-        let block = fields.flatMap { H2.literal($0, $1) }
-        let request = H2.frame(type: H2.T.headers, flags: H2.endHeaders | H2.endStream, stream: 1, payload: block)
-        try await expectVerdict(malformed: malformed, rule: rule, sending: request)
+    /// One server for all the cases, each on a connection of its own (a malformed block ends its
+    /// connection): a server per case made dozens of TLS servers start at once on the shared loops.
+    @Test("request blocks: each malformed one refused, each well-formed one answered")
+    func requests() async throws {
+        let server = try await TestFrontDoor.start()
+        defer { Task { await server.frontDoor.drain() } }
+        for (rule, fields, malformed) in Self.malformedRequests.map({ ($0, $1, true) }) + Self.wellFormedRequests.map({ ($0, $1, false) }) {
+            let block = fields.flatMap { H2.literal($0, $1) }
+            let request = H2.frame(type: H2.T.headers, flags: H2.endHeaders | H2.endStream, stream: 1, payload: block)
+            try await expectVerdict(malformed: malformed, rule: rule, sending: request, to: server)
+        }
     }
 
-    @Test(arguments: malformedTrailers.map { ($0, $1, true) } + wellFormedTrailers.map { ($0, $1, false) })
-    func trailers(_ rule: String, _ fields: Fields, _ malformed: Bool) async throws {
-        let trailers = H2.frame(type: H2.T.headers, flags: H2.endHeaders | H2.endStream, stream: 1,
-                                payload: fields.flatMap { H2.literal($0, $1) })
-        let request = H2.request(1, method: "POST", path: "/echo", endStream: false) + H2.data(1, Array("hi".utf8)) + trailers
-        try await expectVerdict(malformed: malformed, rule: rule, sending: request)
+    @Test("trailers: each malformed block refused, each well-formed one answered")
+    func trailers() async throws {
+        let server = try await TestFrontDoor.start()
+        defer { Task { await server.frontDoor.drain() } }
+        for (rule, fields, malformed) in Self.malformedTrailers.map({ ($0, $1, true) }) + Self.wellFormedTrailers.map({ ($0, $1, false) }) {
+            let trailers = H2.frame(type: H2.T.headers, flags: H2.endHeaders | H2.endStream, stream: 1,
+                                    payload: fields.flatMap { H2.literal($0, $1) })
+            let request = H2.request(1, method: "POST", path: "/echo", endStream: false) + H2.data(1, Array("hi".utf8)) + trailers
+            try await expectVerdict(malformed: malformed, rule: rule, sending: request, to: server)
+        }
     }
 
     /// Malformed: reset with PROTOCOL_ERROR (or the connection ended so), never answered.
     /// Well-formed: answered (`404` for the paths no route takes, `200` from `/echo`).
-    private func expectVerdict(malformed: Bool, rule: String, sending bytes: [UInt8],
-                               sourceLocation: SourceLocation = #_sourceLocation) async throws {
-        let server = try await TestFrontDoor.start()
-        defer { Task { await server.frontDoor.drain() } }
+    private func expectVerdict(malformed: Bool, rule: String, sending bytes: [UInt8], to server: TestFrontDoor) async throws {
         let client = try await HTTP2RawClient.connect(port: server.port, group: server.group)
         try await client.write(bytes)
         let verdict = await client.waitForFrame { $0.isGoAway || ($0.stream == 1 && ($0.type == H2.T.rstStream || $0.headers != nil)) }
         let answered = client.frames.contains { $0.stream == 1 && $0.headers != nil }
         if malformed {
-            #expect(verdict?.errorCode == H2.protocolError, "\(rule): \(client.frames)", sourceLocation: sourceLocation)
-            #expect(!answered, "\(rule): \(client.frames)", sourceLocation: sourceLocation)
+            #expect(verdict?.errorCode == H2.protocolError, "\(rule): \(client.frames)")
+            #expect(!answered, "\(rule): \(client.frames)")
         } else {
-            #expect(answered, "\(rule): \(client.frames)", sourceLocation: sourceLocation)
+            #expect(answered, "\(rule): \(client.frames)")
         }
         await client.close()
     }

@@ -2,7 +2,7 @@ import NIOCore
 import Testing
 
 /// A malformed header block over a real connection: the stream is reset with PROTOCOL_ERROR and
-/// never answered, and the connection is closed, as when NIOHTTP2 validated blocks itself.
+/// never answered, and the connection is closed.
 @Suite("HTTP/2: malformed header blocks are reset, never served")
 struct HTTP2MalformedRequestTests {
     @Test(arguments: [

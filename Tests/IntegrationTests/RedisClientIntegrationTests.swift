@@ -8,9 +8,16 @@ import Testing
 @Suite(.timeLimit(.minutes(1))) struct RedisClientIntegrationTests {
     private let group = MultiThreadedEventLoopGroup.singleton
     private let logger = Logger(label: "test.redis")
+    /// These tests are about replies, not timeouts: while the whole suite starts at once on two
+    /// cores, the shared loops can be busy past the default 500 ms (seen as `commandTimeout`).
+    private static var patient: RedisClient.Configuration {
+        var configuration = RedisClient.Configuration()
+        configuration.commandTimeout = .seconds(10)
+        return configuration
+    }
 
     @Test func setGetAndPing() async throws {
-        let client = try RedisClient(url: TestServices.redisURL, eventLoopGroup: group, logger: logger)
+        let client = try RedisClient(url: TestServices.redisURL, eventLoopGroup: group, configuration: Self.patient, logger: logger)
         let key = TestServices.unique("redis_setget")
         let loop = group.next()
         try await client.ping(on: loop).get()
@@ -22,7 +29,7 @@ import Testing
     }
 
     @Test func pipelinedCommandsGetTheirOwnReplies() async throws {
-        var configuration = RedisClient.Configuration()
+        var configuration = Self.patient
         configuration.connectionsPerEventLoop = 2
         let client = try RedisClient(url: TestServices.redisURL, eventLoopGroup: group, configuration: configuration, logger: logger)
         let prefix = TestServices.unique("redis_pipeline")
@@ -39,7 +46,7 @@ import Testing
     }
 
     @Test func commandsFromAForeignLoopCompleteOnIt() async throws {
-        let client = try RedisClient(url: TestServices.redisURL, eventLoopGroup: group, logger: logger)
+        let client = try RedisClient(url: TestServices.redisURL, eventLoopGroup: group, configuration: Self.patient, logger: logger)
         let other = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let loop = other.next()
         let onLoop = try await client.send(["PING"], on: loop).map { _ in loop.inEventLoop }.get()
@@ -60,7 +67,8 @@ import Testing
     @Test func authAndSelectOnConnect() async throws {
         let server = try await RedisPrivateServer()
         server.cli("CONFIG", "SET", "requirepass", "s3cr:t")
-        let client = try RedisClient(url: "redis://:s3cr%3At@127.0.0.1:\(server.port)/2", eventLoopGroup: group, logger: logger)
+        let client = try RedisClient(url: "redis://:s3cr%3At@127.0.0.1:\(server.port)/2", eventLoopGroup: group, configuration: Self.patient,
+                                     logger: logger)
         let loop = group.next()
         #expect(try await client.send(["SET", "k", "in-db-2"], on: loop).get() == .simpleString("OK"))
         #expect(server.cli("-a", "s3cr:t", "--no-auth-warning", "-n", "2", "GET", "k") == "in-db-2")
@@ -72,7 +80,7 @@ import Testing
     }
 
     @Test func nonceIsFirstSeenOnce() async throws {
-        let client = try RedisClient(url: TestServices.redisURL, eventLoopGroup: group, logger: logger)
+        let client = try RedisClient(url: TestServices.redisURL, eventLoopGroup: group, configuration: Self.patient, logger: logger)
         let nonces = NonceStore(redis: client)
         let key = TestServices.unique("redis_nonce")
         let loop = group.next()

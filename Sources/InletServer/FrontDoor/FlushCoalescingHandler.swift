@@ -5,10 +5,10 @@ import NIOCore
 /// without this every response (and every HTTP/2 stream's response) would cost its own TLS record
 /// and `write` syscall. Sits right after TLS, so everything above it shares the deferred flush.
 ///
-/// The writes are joined because NIOSSL seals every write it is given as a TLS record of its own,
-/// and NIOHTTP2 writes each frame separately (a DATA frame as two writes: its header and its
-/// payload), so a small response was three records. Joined, a flush is one record up to TLS's
-/// 16 KiB, whatever the number of frames or responses in it.
+/// The writes are joined because NIOSSL seals every write it is given as a TLS record of its own.
+/// HTTP/2 already writes what its session has to send as one buffer per tick; HTTP/1.1 writes a
+/// response's head and body separately. Joined, a flush is one record up to TLS's 16 KiB, whatever
+/// the number of writes in it.
 final class FlushCoalescingHandler: ChannelOutboundHandler, RemovableChannelHandler {
     typealias OutboundIn = IOData
     typealias OutboundOut = IOData

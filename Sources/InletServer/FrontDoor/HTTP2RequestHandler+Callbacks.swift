@@ -144,7 +144,7 @@ extension HTTP2RequestHandler {
     }
 
     /// nghttp2 has already answered a malformed frame with RST_STREAM or GOAWAY; the connection
-    /// ends once the read is over, as it did when NIOHTTP2 reported such errors.
+    /// ends once the read is over (a client that sends one is broken or probing).
     private static let onInvalidFrameReceived: nghttp2_on_invalid_frame_recv_callback = { _, frame, _, userData in
         let handler = handler(userData)
         if let stream = handler.headerBlockStream, stream.streamID == frame!.pointee.hd.stream_id {

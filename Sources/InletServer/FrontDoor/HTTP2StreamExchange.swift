@@ -123,11 +123,13 @@ final class HTTP2StreamExchange: ExchangeTransport {
         connection = nil
     }
 
-    /// Returns the window once half of it is used, unless the exchange is holding back, or the rest
+    /// Returns the window once half of it is used, unless the exchange is holding back or has answered
+    /// early (the stream is being reset), or the rest
     /// of the declared body fits in what is left of the window: then the client needs no more, and
     /// a WINDOW_UPDATE would only cost a frame and a socket write (a 50 KB batch body used to get one).
     private func giveBackCredit(flush: Bool) {
-        guard let connection, !endReceived, credit >= HTTP2RequestHandler.windowSize / 2, exchange?.isReadPaused != true else { return }
+        guard let connection, !endReceived, !resetAfterAnswer, credit >= HTTP2RequestHandler.windowSize / 2,
+              exchange?.isReadPaused != true else { return }
         if let declaredRemaining, !padded, declaredRemaining <= HTTP2RequestHandler.windowSize - credit { return }
         connection.giveBack(credit, on: streamID, send: flush)
         credit = 0
