@@ -140,6 +140,27 @@ struct HTTP2FlowControlTests {
         await client.close()
     }
 
+    /// Padding uses window but is not body: the body is counted without it, and as the declared
+    /// length no longer tells what is left of the window, the stream's window is given back.
+    @Test("padded DATA: the padding is not body, and a padded stream gets its window back")
+    func paddedData() async throws {
+        let server = try await TestFrontDoor.start()
+        defer { Task { await server.frontDoor.drain() } }
+        let client = try await HTTP2RawClient.connect(port: server.port, group: server.group)
+        let chunk = [UInt8](repeating: UInt8(ascii: "p"), count: 12_500)
+        let padding = 200
+        func padded(_ endStream: Bool) -> [UInt8] {
+            H2.frame(type: H2.T.data, flags: H2.padded | (endStream ? H2.endStream : 0), stream: 1,
+                     payload: [UInt8(padding)] + chunk + [UInt8](repeating: 0, count: padding))
+        }
+        try await client.write(H2.request(1, method: "POST", path: "/echo-large", extra: [("content-length", "50000")], endStream: false)
+                               + padded(false) + padded(false) + padded(false) + padded(true))
+        let body = await client.waitForFrame { $0.stream == 1 && $0.type == H2.T.data }
+        #expect(body.map { String(decoding: $0.payload, as: UTF8.self) } == #"{"bytes":50000}"#, "frames: \(client.frames)")
+        #expect(client.frames.contains { $0.type == H2.T.windowUpdate && $0.stream == 1 }, "frames: \(client.frames)")
+        await client.close()
+    }
+
     /// A WINDOW_UPDATE's increment: 31 bits, big-endian.
     static func increment(_ frame: HTTP2RawClient.Frame) -> Int {
         frame.payload.prefix(4).reduce(0) { $0 << 8 | Int($1) } & 0x7FFF_FFFF

@@ -46,8 +46,6 @@ final class HTTP2RequestHandler: ChannelInboundHandler {
     private let logger: Logger
     private(set) lazy var remoteIP: String? = context?.channel.remoteAddress?.ipAddress
 
-    /// Inside a read cycle: what the session has to send goes out when the cycle ends.
-    private var reading = false
     /// A send is scheduled for the end of this event-loop tick.
     private var sendScheduled = false
     /// The connection is ending: nothing more is read.
@@ -124,7 +122,6 @@ final class HTTP2RequestHandler: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !ending, let session else { return }
-        reading = true
         let buffer = unwrapInboundIn(data)
         let result = buffer.withUnsafeReadableBytes { bytes in
             nghttp2_session_mem_recv(session, bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count)
@@ -139,7 +136,6 @@ final class HTTP2RequestHandler: ChannelInboundHandler {
 
     /// Window updates, answers and acknowledgements queued while frames were read go out with the read's end.
     func channelReadComplete(context: ChannelHandlerContext) {
-        reading = false
         if !readEndWaiters.isEmpty {
             for exchange in readEndWaiters { exchange.readEnded() }
             readEndWaiters.removeAll(keepingCapacity: true)
@@ -266,10 +262,12 @@ final class HTTP2RequestHandler: ChannelInboundHandler {
         sendPending()
     }
 
-    /// Sends what the session has queued at the end of the read cycle, or of this event-loop tick
-    /// when no read is under way: the answers the store confirms together share one write.
+    /// Sends what the session has queued at the end of this event-loop tick: the answers the store
+    /// confirms together share one write. Answers given during a read usually go out sooner, when
+    /// the read cycle ends; the task then finds nothing left, but it is there should a read end
+    /// without `channelReadComplete`.
     private func requestSend() {
-        guard !reading, !sendScheduled, let context else { return }
+        guard !sendScheduled, let context else { return }
         sendScheduled = true
         context.eventLoop.assumeIsolated().execute {
             self.sendScheduled = false
