@@ -27,7 +27,7 @@ final class HTTP2RequestHandler: ChannelInboundHandler {
     static let windowSize = 65_535
 
     /// `nghttp2_session *`; nil before the handler is added and after it is removed.
-    var session: OpaquePointer?
+    private var session: OpaquePointer?
     private var context: ChannelHandlerContext?
     /// The HTTP/2 limits and timeouts.
     let limits: FrontDoorConfiguration
@@ -177,9 +177,10 @@ final class HTTP2RequestHandler: ChannelInboundHandler {
     }
 
     func streamClosed(_ streamID: Int32) {
+        // Also a stream closed in the middle of its request's header block, never opened here.
+        if headerBlockStream?.streamID == streamID { headerBlockStream = nil }
         guard let index = streams.firstIndex(where: { $0.streamID == streamID }) else { return }
         let stream = streams.remove(at: index)
-        if headerBlockStream === stream { headerBlockStream = nil }
         stream.detach()
         if streams.isEmpty, let context, !ending { closer.noStreamOpen(context: context) }
     }
