@@ -95,6 +95,8 @@ final class HTTP2RawClient: Sendable {
 
     var frames: [Frame] { state.withLockedValue { $0.frames } }
     var isClosed: Bool { state.withLockedValue { $0.closed } }
+    /// Whether a header block the server sent failed to decode.
+    var decodeFailed: Bool { state.withLockedValue { $0.decodeFailed } }
     var goAway: Frame? { frames.first { $0.isGoAway } }
 
     /// Waits until the server sends a GOAWAY or closes the connection (or `limit` passes); returns
