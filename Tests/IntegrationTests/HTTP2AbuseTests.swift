@@ -10,19 +10,6 @@ import Testing
 /// full size against the release binary.
 @Suite("HTTP/2 abuse: floods, oversized headers, stream limits, slow clients")
 struct HTTP2AbuseTests {
-    /// A request on a separate, well-behaved connection must still be answered.
-    private func expectLegitimateClientServed(_ server: TestFrontDoor, sourceLocation: SourceLocation = #_sourceLocation) async throws {
-        try await withInsecureClient { client in
-            var request = HTTPClientRequest(url: server.baseURL + "/echo")
-            request.method = .POST
-            request.body = .bytes(ByteBuffer(string: "hello"))
-            let response = try await client.execute(request, timeout: .seconds(10))
-            #expect(response.status == .ok, sourceLocation: sourceLocation)
-            #expect(response.version == .http2, sourceLocation: sourceLocation)
-            #expect(String(buffer: try await response.body.collect(upTo: 1024)) == #"{"bytes":5}"#, sourceLocation: sourceLocation)
-        }
-    }
-
     @Test("rapid reset: HEADERS + RST_STREAM past the limit gets GOAWAY ENHANCE_YOUR_CALM and a close")
     func rapidReset() async throws {
         let server = try await TestFrontDoor.start { $0.maxResetStreams = 10 }

@@ -6,6 +6,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import NIOSSL
+import Testing
 
 /// A front door on a free port with a generated certificate and a small router of test endpoints.
 struct TestFrontDoor {
@@ -31,6 +32,19 @@ struct TestFrontDoor {
     }
 
     var baseURL: String { "https://localhost:\(port)" }
+}
+
+/// After an attack on other connections: a request on a separate, well-behaved connection must still be answered.
+func expectLegitimateClientServed(_ server: TestFrontDoor, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+    try await withInsecureClient { client in
+        var request = HTTPClientRequest(url: server.baseURL + "/echo")
+        request.method = .POST
+        request.body = .bytes(ByteBuffer(string: "hello"))
+        let response = try await client.execute(request, timeout: .seconds(10))
+        #expect(response.status == .ok, sourceLocation: sourceLocation)
+        #expect(response.version == .http2, sourceLocation: sourceLocation)
+        #expect(String(buffer: try await response.body.collect(upTo: 1024)) == #"{"bytes":5}"#, sourceLocation: sourceLocation)
+    }
 }
 
 /// `POST /echo` answers the body's length (limit 1,000 bytes, gzip accepted), `POST /echo-large`
