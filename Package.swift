@@ -137,8 +137,8 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "NIOTLS", package: "swift-nio"),
+            // The raw HTTP/2 test client decodes the server's header blocks with it.
             .product(name: "NIOHPACK", package: "swift-nio-http2"),
-            .product(name: "NIOHTTP2", package: "swift-nio-http2"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
     ]
