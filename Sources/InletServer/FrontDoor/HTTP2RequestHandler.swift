@@ -63,6 +63,7 @@ final class HTTP2RequestHandler: ChannelInboundHandler {
     /// Reused for every answer: the bytes of its fields, and nghttp2's name/value pairs pointing into them.
     private var fieldBytes: [UInt8] = []
     private var fieldSpans: [(name: Range<Int>, value: Range<Int>, flags: UInt8)] = []
+    private var pairs: [nghttp2_nv] = []
 
     init(limits: FrontDoorConfiguration, protocolErrors: Counter, logger: Logger, makeExchange: @escaping (HTTP2StreamExchange) -> RequestExchange) {
         self.limits = limits
@@ -73,6 +74,7 @@ final class HTTP2RequestHandler: ChannelInboundHandler {
         self.controlFrames = HTTP2FrameRateLimit(maximum: limits.maxControlFrames, window: limits.abuseWindow)
         fieldBytes.reserveCapacity(256)
         fieldSpans.reserveCapacity(8)
+        pairs.reserveCapacity(8)
         // Unowned: this handler owns the closer.
         self.closer = HTTP2ConnectionCloser(idleTimeout: limits.idleTimeout, drainDeadline: limits.drainDeadline) { [unowned self] lastStreamID in
             self.writeGoAway(lastStreamID: lastStreamID)
@@ -222,9 +224,11 @@ final class HTTP2RequestHandler: ChannelInboundHandler {
         addField("x-request-id", requestId, flags: indexes("x-request-id") ? 0 : UInt8(NGHTTP2_NV_FLAG_NO_INDEX.rawValue))
         let result = fieldBytes.withUnsafeMutableBufferPointer { bytes in
             let base = bytes.baseAddress!
-            var pairs = fieldSpans.map { span in
-                nghttp2_nv(name: base + span.name.lowerBound, value: base + span.value.lowerBound,
-                           namelen: span.name.count, valuelen: span.value.count, flags: span.flags)
+            // nghttp2 copies the pairs it is given, so they only need to live through the call.
+            pairs.removeAll(keepingCapacity: true)
+            for span in fieldSpans {
+                pairs.append(nghttp2_nv(name: base + span.name.lowerBound, value: base + span.value.lowerBound,
+                                        namelen: span.name.count, valuelen: span.value.count, flags: span.flags))
             }
             if response.body.isEmpty {
                 return nghttp2_submit_response(session, stream.streamID, &pairs, pairs.count, nil)
