@@ -264,6 +264,8 @@ import Testing
             #expect(try JSONParser.parse(#""\#(before)""#) == .string(before))
             #expect(try JSONParser.parse(#""\#(before)\"x\\\#(after)""#) == .string(before + "\"x\\" + after))
             #expect(try JSONParser.parse(#""\#(before)é🙂\#(after)""#) == .string(before + "é🙂" + after))
+            // Several special bytes in one word: only the first may decide.
+            #expect(try JSONParser.parse(#"["\#(before)","é\"",""]"#) == .array([.string(before), .string("é\""), .string("")]))
             let control = Array(#""\#(before)"#.utf8) + [0x01] + Array(#"\#(after)""#.utf8)
             let error = #expect(throws: JSONParseError.self) { try JSONParser.tape(control) }
             #expect(error?.code == "control_character")
