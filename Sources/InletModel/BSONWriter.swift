@@ -15,8 +15,11 @@ public struct BSONWriter: Sendable {
     /// How many bytes of `storage` are written.
     public private(set) var count = 0
 
+    /// The room is not zeroed first: only bytes below `count` are ever read, and each of those
+    /// is written before `count` passes it.
     public init(capacity: Int = 256) {
-        storage = [UInt8](repeating: 0, count: max(capacity, 16))
+        let capacity = max(capacity, 16)
+        storage = [UInt8](unsafeUninitializedCapacity: capacity) { _, initialized in initialized = capacity }
     }
 
     /// The bytes written so far; the whole document, without a copy, once the outermost one ended.

@@ -246,9 +246,11 @@ public enum SegmentNormalizer {
         let sharedCount = shared.map { tape.count($0) } ?? 0
         let ownCount = own.map { tape.count($0) } ?? 0
         guard sharedCount + ownCount > 0 || clientIP != nil else { return }
+        // Passed `inout`, not captured: a variable the nested function captured was boxed on
+        // the heap, a malloc and a free per event.
         var hasIP = false
         /// Writes one member, or the client's address in place of an `ip` that is `null`.
-        func write(_ key: JSONTape.Index, _ value: JSONTape.Index, into context: inout BSONWriter) {
+        func write(_ key: JSONTape.Index, _ value: JSONTape.Index, into context: inout BSONWriter, hasIP: inout Bool) {
             if tape.string(key, equals: "ip") {
                 hasIP = true
                 if tape.kind(value) == .null, let clientIP {
@@ -261,11 +263,11 @@ public enum SegmentNormalizer {
         let start = document.beginDocument("context")
         let merge = ContextMerge(tape: tape, shared: shared, own: own)
         if let shared {
-            tape.forEachMember(shared) { key, value in write(key, merge.ownValue(key) ?? value, into: &document) }
+            tape.forEachMember(shared) { key, value in write(key, merge.ownValue(key) ?? value, into: &document, hasIP: &hasIP) }
         }
         if let own {
             tape.forEachMember(own) { key, value in
-                if !merge.sharedHas(key) { write(key, value, into: &document) }
+                if !merge.sharedHas(key) { write(key, value, into: &document, hasIP: &hasIP) }
             }
         }
         if !hasIP, let clientIP { document.append("ip", string: clientIP) }
