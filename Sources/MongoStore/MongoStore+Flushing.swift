@@ -40,13 +40,17 @@ extension MongoStore {
         // By position in `batch`; `nil` for the writes that go back to the queue.
         var outcomes = [StoreOutcome?](repeating: nil, count: batch.count)
         var serverAnswered = false
-        for group in groups {
-            let (results, reached) = executeBulk(group.positions.map { batch[$0].write }, collection: group.collection)
-            serverAnswered = serverAnswered || reached
-            for (position, result) in zip(group.positions, results) {
-                switch result {
-                case .done(let outcome): outcomes[position] = outcome
-                case .unknown: unknown.append(batch[position])
+        batch.withUnsafeBufferPointer { writes in
+            for group in groups {
+                let (results, reached) = executeBulk(
+                    BatchWrites(batch: writes, positions: groups.count == 1 ? nil : group.positions), collection: group.collection
+                )
+                serverAnswered = serverAnswered || reached
+                for (position, result) in zip(group.positions, results) {
+                    switch result {
+                    case .done(let outcome): outcomes[position] = outcome
+                    case .unknown: unknown.append(writes[position])
+                    }
                 }
             }
         }
@@ -128,7 +132,7 @@ extension MongoStore {
 
     /// One unordered bulk write of `writes` into `collection`. Returns a result per write and
     /// whether the server answered at all.
-    func executeBulk(_ writes: [EncodedWrite], collection: String) -> ([WriteResult], Bool) {
+    func executeBulk(_ writes: some BulkWriteList, collection: String) -> ([WriteResult], Bool) {
         do {
             return try pool.withCollection(collection) { handle in
                 var (results, reached) = Self.executeBulk(writes, in: handle)
@@ -150,7 +154,7 @@ extension MongoStore {
 
     /// `ordered`: the server applies the writes one after another and stops at the first error
     /// (the rest come back unknown and are retried); unordered bulks may be reordered.
-    static func executeBulk(_ writes: [EncodedWrite], in collection: OpaquePointer, ordered: Bool = false) -> ([WriteResult], Bool) {
+    static func executeBulk(_ writes: some BulkWriteList, in collection: OpaquePointer, ordered: Bool = false) -> ([WriteResult], Bool) {
         var results: [WriteResult?] = Array(repeating: nil, count: writes.count)
         let options = ordered ? orderedOptions : unorderedOptions
         guard let bulk = mongoc_collection_create_bulk_operation_with_opts(collection, options.pointer) else {
@@ -163,35 +167,33 @@ extension MongoStore {
         writeOfOperation.reserveCapacity(writes.count)
         var ids = ObjectIDs(count: writes.count)
         var scratch: [UInt8] = []
-        // Read in place, not copied out of the array: a copy retained and released each document,
-        // atomically, on this thread while the event loops that made them run on the others.
-        writes.withUnsafeBufferPointer { writes in
-            for index in writes.indices {
-                var error = bson_error_t()
-                // The documents are lent in place; each call below copies its document into the bulk.
-                let added: Bool?
-                switch writes[index].kind {
-                case .insert(let document, addsId: true):
-                    added = BorrowedBSON.withObjectID(document, ids: &ids, scratch: &scratch) {
-                        mongoc_bulk_operation_insert_with_opts(bulk, $0, insertOptions.pointer, &error)
+        // Read in place (`BulkWriteList`), not copied out: a copy retained and released each
+        // document, atomically, on this thread while the event loops that made them run on the others.
+        for index in 0..<writes.count {
+            var error = bson_error_t()
+            // The documents are lent in place; each call below copies its document into the bulk.
+            let added: Bool?
+            switch writes[index].kind {
+            case .insert(let document, addsId: true):
+                added = BorrowedBSON.withObjectID(document, ids: &ids, scratch: &scratch) {
+                    mongoc_bulk_operation_insert_with_opts(bulk, $0, insertOptions.pointer, &error)
+                }
+            case .insert(let document, addsId: false):
+                added = BorrowedBSON.with(document) { mongoc_bulk_operation_insert_with_opts(bulk, $0, insertOptions.pointer, &error) }
+            case .insertOrUpdate(let document, _):
+                // CSV rows: names come from a partner's header, so libmongoc still checks them.
+                added = BorrowedBSON.with(document) { mongoc_bulk_operation_insert_with_opts(bulk, $0, nil, &error) }
+            case .upsert(let filter, let update):
+                added = BorrowedBSON.with(filter) { filter in
+                    BorrowedBSON.with(update) { update in
+                        mongoc_bulk_operation_update_one_with_opts(bulk, filter, update, upsertOptions.pointer, &error)
                     }
-                case .insert(let document, addsId: false):
-                    added = BorrowedBSON.with(document) { mongoc_bulk_operation_insert_with_opts(bulk, $0, insertOptions.pointer, &error) }
-                case .insertOrUpdate(let document, _):
-                    // CSV rows: names come from a partner's header, so libmongoc still checks them.
-                    added = BorrowedBSON.with(document) { mongoc_bulk_operation_insert_with_opts(bulk, $0, nil, &error) }
-                case .upsert(let filter, let update):
-                    added = BorrowedBSON.with(filter) { filter in
-                        BorrowedBSON.with(update) { update in
-                            mongoc_bulk_operation_update_one_with_opts(bulk, filter, update, upsertOptions.pointer, &error)
-                        }
-                    } ?? nil
-                }
-                switch added {
-                case true?: writeOfOperation.append(index)
-                case false?: results[index] = .done(.failed(reason: MongoStoreError.message(of: error)))
-                case nil: results[index] = .done(.failed(reason: "not a BSON document"))
-                }
+                } ?? nil
+            }
+            switch added {
+            case true?: writeOfOperation.append(index)
+            case false?: results[index] = .done(.failed(reason: MongoStoreError.message(of: error)))
+            case nil: results[index] = .done(.failed(reason: "not a BSON document"))
             }
         }
         guard !writeOfOperation.isEmpty else { return (results.map { $0 ?? .unknown }, true) }

@@ -7,11 +7,12 @@ extension MongoStore {
     /// that two rows for one user merge in the order they were sent (MongoDB may reorder an
     /// unordered bulk), and take its result. An upsert left unknown leaves the whole write
     /// unknown, so the retry inserts again, meets the document, and updates it.
-    static func updateExisting(_ writes: [EncodedWrite], results: inout [WriteResult], in collection: OpaquePointer) {
+    static func updateExisting(_ writes: some BulkWriteList, results: inout [WriteResult], in collection: OpaquePointer) {
         var positions: [Int] = []
         var updates: [EncodedWrite] = []
-        for (index, write) in writes.enumerated() where results[index] == .done(.duplicate) {
-            guard let update = write.updateOnDuplicate else { continue }
+        // The result first: a write is read (in place) only when its insert met a document.
+        for index in results.indices where results[index] == .done(.duplicate) {
+            guard let update = writes[index].updateOnDuplicate else { continue }
             positions.append(index)
             updates.append(update)
         }

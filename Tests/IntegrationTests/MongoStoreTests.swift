@@ -72,7 +72,13 @@ struct MongoStoreTests {
 
     @Test func concurrentSubmittersAreBatched() async throws {
         let submissions = 2_000
-        try await Self.withStore { (store: MongoStore) async throws in
+        // What is tested is batching, not timeouts: with the whole suite sharing one SecantusDB on
+        // two cores, a bulk once went unanswered past the default 5 s socket timeout, and its
+        // writes came back duplicates on the retry (or expired) instead of stored.
+        var configuration = MongoStore.Configuration()
+        configuration.socketTimeout = .seconds(30)
+        configuration.retryDeadline = .seconds(30)
+        try await Self.withStore(configuration) { (store: MongoStore) async throws in
             let outcomes = await withTaskGroup(of: [StoreOutcome].self) { group in
                 for index in 0..<submissions {
                     group.addTask { await store.submit([Self.event("m-\(index)")]) }
