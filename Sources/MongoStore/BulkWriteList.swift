@@ -1,7 +1,7 @@
 /// The writes of one bulk, read by position. A flush reads them where the batch holds them
-/// (`BatchWrites`) rather than copying each into an array of its own first: every copy retained
-/// a document an event loop made and released it again, two atomic operations per write on
-/// memory another core last touched.
+/// (`BatchWrites`) rather than copying each into an array of its own first: that copy retained
+/// every document an event loop made and released it again, two more atomic operations per
+/// write on memory another core last touched.
 protocol BulkWriteList {
     var count: Int { get }
     subscript(position: Int) -> EncodedWrite { get }

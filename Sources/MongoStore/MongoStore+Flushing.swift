@@ -167,8 +167,9 @@ extension MongoStore {
         writeOfOperation.reserveCapacity(writes.count)
         var ids = ObjectIDs(count: writes.count)
         var scratch: [UInt8] = []
-        // Read in place (`BulkWriteList`), not copied out: a copy retained and released each
-        // document, atomically, on this thread while the event loops that made them run on the others.
+        // Read where the batch holds them (`BulkWriteList`), not copied into an array first.
+        // Binding a document below still retains it for the call that lends it (seen in the
+        // disassembly); moving the bytes out of the enum's payload did not change that.
         for index in 0..<writes.count {
             var error = bson_error_t()
             // The documents are lent in place; each call below copies its document into the bulk.
