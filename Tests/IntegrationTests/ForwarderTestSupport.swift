@@ -26,7 +26,7 @@ enum ForwarderTestSupport {
     }
 
     static func openStore(database: String) throws -> MongoStore {
-        var configuration = MongoStore.Configuration()
+        var configuration = MongoStore.Configuration.sharedServer
         configuration.maxBatchDelay = .milliseconds(1)
         return try MongoStore(url: TestServices.mongoURL(database: database), configuration: configuration)
     }

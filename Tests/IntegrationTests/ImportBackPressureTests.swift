@@ -17,7 +17,7 @@ import Testing
 struct ImportBackPressureTests {
     @Test("a chunk that makes several batches is consumed only once fewer than maxBatchesInFlight are unconfirmed")
     func chunksOfSeveralBatches() async throws {
-        var configuration = MongoStore.Configuration()
+        var configuration = MongoStore.Configuration.sharedServer
         // One import batch per bulk write: batches are confirmed one at a time, so a pile-up
         // cannot hide inside a larger bulk.
         configuration.maxBatchCount = ImportSession.batchSize

@@ -11,7 +11,7 @@ import Testing
 @Suite("MongoStore")
 struct MongoStoreTests {
     static func withStore<Result>(
-        _ configuration: MongoStore.Configuration = MongoStore.Configuration(),
+        _ configuration: MongoStore.Configuration = .sharedServer,
         _ body: (MongoStore) async throws -> Result
     ) async throws -> Result {
         let store = try MongoStore(url: TestServices.mongoURL(database: TestServices.unique("store")), configuration: configuration)
@@ -72,13 +72,7 @@ struct MongoStoreTests {
 
     @Test func concurrentSubmittersAreBatched() async throws {
         let submissions = 2_000
-        // What is tested is batching, not timeouts: with the whole suite sharing one SecantusDB on
-        // two cores, a bulk once went unanswered past the default 5 s socket timeout, and its
-        // writes came back duplicates on the retry (or expired) instead of stored.
-        var configuration = MongoStore.Configuration()
-        configuration.socketTimeout = .seconds(30)
-        configuration.retryDeadline = .seconds(30)
-        try await Self.withStore(configuration) { (store: MongoStore) async throws in
+        try await Self.withStore { (store: MongoStore) async throws in
             let outcomes = await withTaskGroup(of: [StoreOutcome].self) { group in
                 for index in 0..<submissions {
                     group.addTask { await store.submit([Self.event("m-\(index)")]) }
