@@ -170,6 +170,20 @@ struct FrontDoorTests {
         }
     }
 
+    /// Regression: the body buffer is reserved from the declared length, which with
+    /// `content-encoding: identity` is not checked against the route's limit first. A terabyte
+    /// declared must not be reserved (the allocation would end the process).
+    @Test("a declared length far past the limit, with content-encoding identity, reserves no more than the limit")
+    func identityEncodedHugeLength() async throws {
+        let server = try await TestFrontDoor.start { $0.bodyTimeout = .milliseconds(300) }
+        defer { Task { await server.frontDoor.drain() } }
+        let client = try await RawTLSClient.connect(port: server.port, group: server.group)
+        try await client.send("POST /echo HTTP/1.1\r\nHost: localhost\r\nContent-Encoding: identity\r\n"
+                              + "Content-Length: 1000000000000\r\n\r\n0123456789")
+        #expect(try await client.responseUntilClose().hasPrefix("HTTP/1.1 408"))
+        try await expectLegitimateClientServed(server)
+    }
+
     @Test("a body that stops arriving gets 408")
     func slowBody() async throws {
         let server = try await TestFrontDoor.start { $0.bodyTimeout = .milliseconds(300) }
