@@ -124,9 +124,9 @@ final class HTTP2StreamExchange: ExchangeTransport {
     }
 
     /// Returns the window once half of it is used, unless the exchange is holding back or has answered
-    /// early (the stream is being reset), or the rest
-    /// of the declared body fits in what is left of the window: then the client needs no more, and
-    /// a WINDOW_UPDATE would only cost a frame and a socket write (a 50 KB batch body used to get one).
+    /// early (the stream is being reset), or the rest of the declared body fits in what is left of
+    /// the window: then the client needs no more, and a WINDOW_UPDATE would only cost a frame and a
+    /// socket write (a 50 KB batch body used to get one).
     private func giveBackCredit(flush: Bool) {
         guard let connection, !endReceived, !resetAfterAnswer, credit >= HTTP2RequestHandler.windowSize / 2,
               exchange?.isReadPaused != true else { return }
