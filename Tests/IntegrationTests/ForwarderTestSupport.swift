@@ -18,8 +18,10 @@ enum ForwarderTestSupport {
         configuration.pollInterval = .milliseconds(20)
         configuration.backoffBase = .milliseconds(10)
         configuration.backoffCap = .milliseconds(50)
-        configuration.requestTimeout = .seconds(3)
-        configuration.connectTimeout = .milliseconds(300)
+        // Generous: under the whole suite's load on two cores a 300 ms connect has timed out,
+        // which counts as a failed attempt that never reached the engine.
+        configuration.requestTimeout = .seconds(5)
+        configuration.connectTimeout = .seconds(5)
         configuration.lease = .seconds(10)
         configuration.gaugeInterval = .milliseconds(100)
         return configuration
