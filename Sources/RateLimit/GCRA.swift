@@ -6,6 +6,11 @@ import InletModel
 /// be empty again. A request of `cost` events pushes the TAT by `cost × interval` and is allowed if
 /// the TAT stays within `tolerance = burst × interval` of now. The Lua script in `RateLimiter`
 /// does the same arithmetic in Redis; this type is the in-process fallback and its reference.
+///
+/// A request of more events than the burst (a batch may hold 2,500, a source's burst may be
+/// 1,000) could never fit that tolerance, and an SDK would retry its `429` for ever. It is allowed
+/// once the bucket is full, and the TAT still moves by its whole cost, so the requests after it
+/// wait until it is paid for: the long-run rate holds, and a retry can always succeed.
 public struct GCRA: Sendable, Hashable {
     public struct Outcome: Sendable, Hashable {
         public var allowed: Bool
@@ -37,18 +42,20 @@ public struct GCRA: Sendable, Hashable {
         let tat = max(storedTAT ?? now, now)
         let newTAT = tat + cost * emissionIntervalMicroseconds
         let ahead = newTAT - now
-        if ahead > toleranceMicroseconds {
+        // Above the burst, the tolerance is the request's own cost: allowed only on a full bucket.
+        let limit = max(toleranceMicroseconds, cost * emissionIntervalMicroseconds)
+        if ahead > limit {
             return Outcome(
                 allowed: false,
                 remaining: Int(max(0, (toleranceMicroseconds - (tat - now)) / emissionIntervalMicroseconds)),
                 resetMicroseconds: tat - now,
-                retryAfterMicroseconds: ahead - toleranceMicroseconds,
+                retryAfterMicroseconds: ahead - limit,
                 newTAT: nil
             )
         }
         return Outcome(
             allowed: true,
-            remaining: Int((toleranceMicroseconds - ahead) / emissionIntervalMicroseconds),
+            remaining: Int(max(0, (toleranceMicroseconds - ahead) / emissionIntervalMicroseconds)),
             resetMicroseconds: ahead,
             retryAfterMicroseconds: 0,
             newTAT: newTAT
@@ -60,6 +67,8 @@ public struct GCRA: Sendable, Hashable {
     /// at the same instant. `eventsAfter` is the summed cost of the requests after it. Each request
     /// pushes the TAT by its cost, so this one's TAT stands `eventsAfter` intervals before the
     /// group's: that many more events remain, and the bucket is full again that much sooner.
+    /// Only for a summed cost within the burst: above it the sum passes on a full bucket only,
+    /// where its parts alone would not all have.
     public func outcome(partOf summed: Outcome, eventsAfter: Int) -> Outcome {
         precondition(summed.allowed, "only an allowed outcome is shared out; a refused one changed nothing")
         let later = Int64(max(0, eventsAfter)) * emissionIntervalMicroseconds

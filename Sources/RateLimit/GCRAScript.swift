@@ -18,14 +18,16 @@ public enum GCRAScript {
         if tat < now then tat = now end
         local newTat = tat + cost * interval
         local ahead = newTat - now
-        if ahead > tolerance then
-          return {0, math.floor((tolerance - (tat - now)) / interval), tat - now, ahead - tolerance}
+        -- A cost above the burst is allowed on a full bucket only, and paid for afterwards.
+        local limit = math.max(tolerance, cost * interval)
+        if ahead > limit then
+          return {0, math.floor(math.max(0, tolerance - (tat - now)) / interval), tat - now, ahead - limit}
         end
         if ahead > 0 then
           redis.call('SET', KEYS[1], string.format('%.0f', newTat), 'PX', math.ceil(ahead / 1000))
         end
-        return {1, math.floor((tolerance - ahead) / interval), ahead, 0}
+        return {1, math.floor(math.max(0, tolerance - ahead) / interval), ahead, 0}
         """
 
-    public static let sha1 = "fc6b31f25625730476ff0a45a59c0a12d81fe65b"
+    public static let sha1 = "ff5d578cc9797d863ae1d057678c8fa25a571da0"
 }

@@ -15,7 +15,6 @@ public struct LocalRateLimiter: Sendable {
 
     public mutating func check(key: String, policy: RateLimitPolicy, cost: Int, nowMicroseconds now: Int64) -> RateLimitDecision {
         let gcra = GCRA(policy: policy)
-        if cost > gcra.burst { return .refusedForCost(limit: gcra.burst) }
         let outcome = gcra.evaluate(tat: tats[key], now: now, cost: cost)
         if let newTAT = outcome.newTAT {
             if tats.count >= pruneThreshold, tats[key] == nil {

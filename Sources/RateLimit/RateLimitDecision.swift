@@ -6,17 +6,14 @@ public struct RateLimitDecision: Sendable, Hashable {
     public var remaining: Int
     /// Seconds until the client's allowance is full again.
     public var resetSeconds: Int
-    /// Seconds to wait before retrying; set when refused and a retry can succeed.
+    /// Seconds to wait before retrying; set when refused.
     public var retryAfterSeconds: Int?
     /// Redis could not answer and the policy fails closed: the caller answers `503`.
     public var unavailable: Bool
-    /// The request alone costs more than the burst, so no wait would let it through: the caller
-    /// should tell the client to send fewer events per request rather than to retry.
-    public var costExceedsBurst: Bool
 
     public init(
         allowed: Bool, limit: Int, remaining: Int, resetSeconds: Int, retryAfterSeconds: Int?,
-        unavailable: Bool = false, costExceedsBurst: Bool = false
+        unavailable: Bool = false
     ) {
         self.allowed = allowed
         self.limit = limit
@@ -24,7 +21,6 @@ public struct RateLimitDecision: Sendable, Hashable {
         self.resetSeconds = resetSeconds
         self.retryAfterSeconds = retryAfterSeconds
         self.unavailable = unavailable
-        self.costExceedsBurst = costExceedsBurst
     }
 
     /// `RateLimit-Limit`, `-Remaining`, `-Reset`, plus `Retry-After` when refused (IETF
@@ -57,10 +53,6 @@ extension RateLimitDecision {
 
     static func secondsRoundedUp(_ microseconds: Int64) -> Int {
         Int((max(0, microseconds) + 999_999) / 1_000_000)
-    }
-
-    static func refusedForCost(limit: Int) -> RateLimitDecision {
-        RateLimitDecision(allowed: false, limit: limit, remaining: 0, resetSeconds: 0, retryAfterSeconds: nil, costExceedsBurst: true)
     }
 
     static func unavailable(limit: Int) -> RateLimitDecision {

@@ -48,21 +48,17 @@ public final class RateLimiter: Sendable {
 
     /// Calls `then` once, on `eventLoop`, with the decision; Redis outages are answered with the
     /// policy's fallback, so there is no failure. A callback rather than a future: this runs for
-    /// every request. A cost above the burst is refused before this returns.
+    /// every request.
     public func check(tenantId: String, sourceId: String, policy: RateLimitPolicy, cost: Int, on eventLoop: any EventLoop,
                       then: @escaping @Sendable (RateLimitDecision) -> Void) {
         guard eventLoop.inEventLoop else {
             return eventLoop.execute { self.check(tenantId: tenantId, sourceId: sourceId, policy: policy, cost: cost, on: eventLoop, then: then) }
         }
-        let gcra = GCRA(policy: policy)
-        if cost > gcra.burst {
-            metrics.limited.increment()
-            return then(.refusedForCost(limit: gcra.burst))
-        }
         let check = PendingChecks.Check(cost: cost, decided: then)
         guard let pending = pendingByLoop[ObjectIdentifier(eventLoop)] else {
             // A loop the client has no connections of: nothing to share a tick with.
-            return decideAlone(check, key: Self.key(tenantId: tenantId, sourceId: sourceId), policy: policy, gcra: gcra, on: eventLoop)
+            return decideAlone(check, key: Self.key(tenantId: tenantId, sourceId: sourceId), policy: policy, gcra: GCRA(policy: policy),
+                               on: eventLoop)
         }
         add(check, tenantId: tenantId, sourceId: sourceId, policy: policy, to: pending)
     }
@@ -81,8 +77,9 @@ public final class RateLimiter: Sendable {
     /// A group of one is decided alone. A larger one whose summed cost fits the burst is sent as one
     /// call: if allowed, each check gets its part as if decided right after the ones before it; if
     /// refused, the script changed nothing, so each check is decided alone, in arrival order, as if
-    /// the summed call had never been made. A summed cost above the burst could never be allowed,
-    /// so such a group goes one by one at once.
+    /// the summed call had never been made. A summed cost above the burst is allowed only on a full
+    /// bucket, and then the checks' parts would not be what each got alone, so such a group goes
+    /// one by one at once.
     private func decide(_ group: PendingChecks.Group, on eventLoop: any EventLoop) {
         let gcra = GCRA(policy: group.policy)
         let key = Self.key(tenantId: group.tenantId, sourceId: group.sourceId)

@@ -218,19 +218,21 @@ struct EventsAPITests {
         #expect(try await inlet.documents("events").isEmpty)
     }
 
+    /// An events source allowed 3 events at once and one more every 100 s.
+    static let slowSource = """
+        tenant: acme
+        region: ind
+        sources:
+          - id: acme-web
+            kind: events
+            rateLimit: { perSecond: 0.01, burst: 3, onRedisDown: open }
+        """
+
     @Test("a source over its rate limit gets 429 with Retry-After and RateLimit headers")
     func rateLimited() async throws {
-        let routes = """
-            tenant: acme
-            region: ind
-            sources:
-              - id: acme-web
-                kind: events
-                rateLimit: { perSecond: 0.01, burst: 3, onRedisDown: open }
-            """
         // One event per 100 s after the burst: the second request is refused however slowly a
         // loaded machine runs the first (at 1 per second it was let through when they were > 1 s apart).
-        let inlet = try await TestInlet.start(routes: routes)
+        let inlet = try await TestInlet.start(routes: Self.slowSource)
         defer { Task { await inlet.stop() } }
         let key = try await inlet.createKey()
         let batch = #"{"batch":[{"type":"track","userId":"u","event":"E"},{"type":"track","userId":"u","event":"E"}]}"#
@@ -244,6 +246,28 @@ struct EventsAPITests {
         #expect(second.headers.first(name: "ratelimit-remaining") != nil)
         #expect(second.headers.first(name: "ratelimit-reset") != nil)
         #expect(try await inlet.documents("events").count == 2)
+    }
+
+    @Test("a batch of more events than the burst passes on a full bucket, and the requests after it wait")
+    func batchAboveTheBurst() async throws {
+        // One event per 100 s: a refusal's Retry-After counts whole intervals.
+        let inlet = try await TestInlet.start(routes: Self.slowSource)
+        defer { Task { await inlet.stop() } }
+        let key = try await inlet.createKey()
+        let five = "{\"batch\":[" + (0..<5).map { #"{"type":"track","userId":"u","event":"E\#($0)"}"# }.joined(separator: ",") + "]}"
+        let first = try await inlet.sendJSON("/v1/batch", five, key: key)
+        #expect(first.status == .ok, "\(first.body)")
+        #expect(first.headers.first(name: "ratelimit-remaining") == "0")
+        #expect(try await inlet.documents("events").count == 5)
+
+        // Two events in debt: one more event waits for three to refill, the next five for a full bucket.
+        let one = try await inlet.sendJSON("/v1/track", #"{"userId":"u","event":"after"}"#, key: key)
+        #expect(one.status == .tooManyRequests)
+        #expect((290...300).contains(Int(one.headers.first(name: "retry-after") ?? "") ?? 0), "\(one.headers)")
+        let again = try await inlet.sendJSON("/v1/batch", five, key: key)
+        #expect(again.status == .tooManyRequests)
+        #expect((490...500).contains(Int(again.headers.first(name: "retry-after") ?? "") ?? 0), "\(again.headers)")
+        #expect(try await inlet.documents("events").count == 5)
     }
 
     @Test("storage down: 503 with Retry-After, nothing acknowledged")
@@ -311,6 +335,7 @@ struct BadInput: Sendable, CustomTestStringConvertible {
     static var all: [BadInput] {
         let deep = String(repeating: "[", count: 1_000) + String(repeating: "]", count: 1_000)
         let bigBatch = "{\"batch\":[" + Array(repeating: #"{"type":"track","userId":"u","event":"E","properties":{"p":"\#(String(repeating: "x", count: 500))"}}"#, count: 1_100).joined(separator: ",") + "]}"
+        let hugeEvent = #"{"type":"track","userId":"u","event":"E","properties":{"p":"\#(String(repeating: "x", count: 40_000))"}}"#
         return [
             BadInput(name: "invalid UTF-8", body: Array(#"{"batch":[{"type":"track","userId":""#.utf8) + [0xFF, 0xFE] + Array(#"","event":"E"}]}"#.utf8), status: 400),
             BadInput(name: "duplicate keys", body: Array(#"{"batch":[],"batch":[]}"#.utf8), status: 400),
@@ -322,6 +347,8 @@ struct BadInput: Sendable, CustomTestStringConvertible {
             BadInput(name: "empty body", body: [], status: 400),
             BadInput(name: "wrong content type", body: Array(#"{"batch":[]}"#.utf8), contentType: "application/x-www-form-urlencoded", status: 415),
             BadInput(name: "single event not an object", path: "/v1/track", body: Array("42".utf8), status: 400),
+            BadInput(name: "a 40 KB event", path: "/v1/track", body: Array(hugeEvent.utf8), status: 413),
+            BadInput(name: "a batch of one 40 KB event", body: Array("{\"batch\":[\(hugeEvent)]}".utf8), status: 413),
         ]
     }
 }

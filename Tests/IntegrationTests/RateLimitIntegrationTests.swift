@@ -1,6 +1,5 @@
 import InletModel
 import Logging
-import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import RateLimit
@@ -64,17 +63,19 @@ import Testing
         }.get()
         #expect(pair.map(\.allowed) == [true, false])
 
+        // More events than the burst: refused until the bucket is full, with a Retry-After that
+        // says when; then allowed, leaving the bucket in debt.
         let tooBig = try await limiter.check(tenantId: tenant, sourceId: "web", policy: policy, cost: 11, on: loop).get()
-        #expect(!tooBig.allowed && tooBig.costExceedsBurst)
-        // No Redis needed: refused before `check` returns, on the loop.
-        let refusedAtOnce = try await loop.submit {
-            let decided = NIOLockedValueBox<[RateLimitDecision]>([])
-            limiter.check(tenantId: tenant, sourceId: "web", policy: policy, cost: 11, on: loop) { decision in
-                decided.withLockedValue { $0.append(decision) }
-            }
-            return decided.withLockedValue { $0.map(\.costExceedsBurst) }
+        #expect(!tooBig.allowed && !tooBig.unavailable)
+        let wait = try #require(tooBig.retryAfterSeconds)
+        #expect((1...2).contains(wait))
+        try await Task.sleep(for: .seconds(wait) + .milliseconds(100))
+        let paidLater = try await loop.flatSubmit {
+            limiter.check(tenantId: tenant, sourceId: "web", policy: policy, cost: 11, on: loop).and(
+                limiter.check(tenantId: tenant, sourceId: "web", policy: policy, cost: 1, on: loop))
         }.get()
-        #expect(refusedAtOnce == [true])
+        #expect(paidLater.0.allowed && paidLater.0.remaining == 0)
+        #expect(!paidLater.1.allowed && paidLater.1.retryAfterSeconds == 1)
         // Asked from another thread: decided on the loop.
         let onLoop = loop.makePromise(of: Bool.self)
         limiter.check(tenantId: tenant, sourceId: "web", policy: policy, cost: 1, on: loop) { _ in onLoop.succeed(loop.inEventLoop) }

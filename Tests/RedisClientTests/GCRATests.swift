@@ -47,13 +47,29 @@ import Testing
         #expect(limiter.check(key: "k", policy: policy, cost: 1, nowMicroseconds: second).allowed)
     }
 
-    @Test func costAboveBurstIsRefusedForGood() {
+    /// A request of more events than the burst waits for a full bucket, then goes through and
+    /// is paid for by the requests after it; the long-run rate is unchanged.
+    @Test func costAboveBurstPassesOnAFullBucketAndIsPaidForAfterwards() {
         var limiter = LocalRateLimiter()
-        let decision = limiter.check(key: "k", policy: policy, cost: 6, nowMicroseconds: second)
-        #expect(!decision.allowed)
-        #expect(decision.costExceedsBurst)
-        #expect(decision.retryAfterSeconds == nil)
-        #expect(limiter.check(key: "k", policy: policy, cost: 5, nowMicroseconds: second).allowed)
+        let start = 10 * second
+        #expect(limiter.check(key: "k", policy: policy, cost: 1, nowMicroseconds: start).allowed)
+        // One event taken: the bucket is full again 100 ms later, and not before.
+        let early = limiter.check(key: "k", policy: policy, cost: 8, nowMicroseconds: start + 50_000)
+        #expect(!early.allowed)
+        #expect(early.retryAfterSeconds == 1)
+        #expect(early.remaining == 4)
+        let full = limiter.check(key: "k", policy: policy, cost: 8, nowMicroseconds: start + 100_000)
+        #expect(full.allowed)
+        #expect(full.remaining == 0)
+        #expect(full.resetSeconds == 1)
+        // 8 events from a bucket of 5 leave it 3 in debt: at 10/s the next event passes 400 ms
+        // later, and the next 8 once the bucket is full again, 500 ms after that.
+        let inDebt = limiter.check(key: "k", policy: policy, cost: 1, nowMicroseconds: start + 499_000)
+        #expect(!inDebt.allowed)
+        #expect(inDebt.remaining == 0)
+        #expect(limiter.check(key: "k", policy: policy, cost: 1, nowMicroseconds: start + 500_000).allowed)
+        #expect(!limiter.check(key: "k", policy: policy, cost: 8, nowMicroseconds: start + 999_000).allowed)
+        #expect(limiter.check(key: "k", policy: policy, cost: 8, nowMicroseconds: start + 1_000_000).allowed)
     }
 
     @Test func keysAreIndependent() {
@@ -103,6 +119,9 @@ import Testing
             let tat = now + Int64.random(in: -gcra.toleranceMicroseconds...gcra.toleranceMicroseconds, using: &generator)
             let costs = (0..<Int.random(in: 1...6, using: &generator)).map { _ in Int.random(in: 0...4, using: &generator) }
             let total = costs.reduce(0, +)
+            // Above the burst a sum passes only on a full bucket, where its parts alone need not:
+            // `RateLimiter` shares out only sums within the burst.
+            guard total <= gcra.burst else { continue }
             let summed = gcra.evaluate(tat: tat, now: now, cost: total)
             guard summed.allowed else { continue }
             var storedTAT: Int64? = tat
@@ -120,8 +139,10 @@ import Testing
     /// a refused group is decided again one by one rather than shared out.
     @Test func aRefusedSumSaysNothingAboutItsParts() {
         let gcra = GCRA(policy: policy)
-        let summed = gcra.evaluate(tat: nil, now: second, cost: 6)
+        // One event just taken: four more fit, five (say 4 + 1) do not.
+        let oneTaken = second + 100_000
+        let summed = gcra.evaluate(tat: oneTaken, now: second, cost: 5)
         #expect(!summed.allowed && summed.newTAT == nil)
-        #expect(gcra.evaluate(tat: nil, now: second, cost: 5).allowed)
+        #expect(gcra.evaluate(tat: oneTaken, now: second, cost: 4).allowed)
     }
 }
