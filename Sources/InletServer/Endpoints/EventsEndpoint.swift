@@ -79,7 +79,10 @@ final class EventsEndpoint: Endpoint {
             return answer(.success(.error(error)))
         }
         guard !batch.accepted.isEmpty else {
-            return answer(.success(Self.answer(status: .badRequest, accepted: 0, rejected: batch.rejected, headers: [])))
+            // Nothing valid: a 400, or a 413 when every event was refused for its size alone.
+            let tooLarge = !batch.rejected.isEmpty && batch.rejected.allSatisfy { $0.code == "too_large" }
+            return answer(.success(Self.answer(status: tooLarge ? .payloadTooLarge : .badRequest, accepted: 0, rejected: batch.rejected,
+                                               headers: [])))
         }
         let cost = batch.accepted.count + batch.rejected.count
         // `check` answers Redis outages with its fallback policy and never fails.
@@ -154,7 +157,9 @@ final class EventsEndpoint: Endpoint {
             ["index": .int(Int64($0.index)), "code": .string($0.code), "message": .string($0.message)]
         }
         var body: JSONObject = ["success": .bool(status == .ok), "accepted": .int(Int64(accepted)), "rejected": .array(list)]
-        if status != .ok {
+        if status == .payloadTooLarge {
+            body["error"] = ["code": "too_large", "message": "every event in the request is over the size limit"]
+        } else if status != .ok {
             body["error"] = ["code": "no_valid_events", "message": "no event in the request is valid"]
         }
         return .json(status, JSONValue.object(body).jsonBytes(), headers: headers)
