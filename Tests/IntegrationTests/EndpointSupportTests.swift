@@ -1,3 +1,5 @@
+import Foundation
+import InletModel
 import NIOHTTP1
 import Testing
 
@@ -20,5 +22,22 @@ struct EndpointSupportTests {
         #expect(!check("application/x-www-form-urlencoded"))
         #expect(!check("text/plainer"))
         #expect(!check(""))
+    }
+}
+
+@Suite("Which earlier import a repeated Idempotency-Key replays")
+struct ImportRetryTests {
+    @Test("a failed or abandoned job may be retried under its key; a completed or live one is replayed")
+    func mayRetry() {
+        let now = Date()
+        func job(_ status: String, savedSecondsAgo: TimeInterval) -> JSONObject {
+            ["status": .string(status), "updatedAt": .date(now.addingTimeInterval(-savedSecondsAgo))]
+        }
+        #expect(ImportsEndpoint.mayRetry(job("failed", savedSecondsAgo: 1), now: now))
+        #expect(!ImportsEndpoint.mayRetry(job("completed", savedSecondsAgo: 86_400), now: now))
+        #expect(!ImportsEndpoint.mayRetry(job("running", savedSecondsAgo: 5), now: now))
+        #expect(!ImportsEndpoint.mayRetry(job("running", savedSecondsAgo: ImportsEndpoint.abandonedAfter - 1), now: now))
+        #expect(ImportsEndpoint.mayRetry(job("running", savedSecondsAgo: ImportsEndpoint.abandonedAfter + 1), now: now))
+        #expect(!ImportsEndpoint.mayRetry(["status": "running"], now: now))
     }
 }

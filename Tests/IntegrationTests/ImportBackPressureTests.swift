@@ -30,7 +30,7 @@ struct ImportBackPressureTests {
                                         idempotencyKey: "imp_backpressure", receivedAt: Date())
             let session = try await eventLoop.submit {
                 ImportSession(kind: .users, format: .csv, context: context, store: store, metrics: ImportMetrics(),
-                              eventLoop: eventLoop, logger: Logger(label: "test.import"))
+                              triggerRules: [], triggersStored: {}, eventLoop: eventLoop, logger: Logger(label: "test.import"))
             }.get()
 
             let chunks = 6

@@ -120,6 +120,58 @@ struct ImportsAPITests {
         #expect(try Self.summary(status.body)["status"] == "completed")
     }
 
+    @Test("imported events fire campaign triggers like SDK events, once per event however often the file is sent")
+    func eventsFireTriggers() async throws {
+        let routes = TestInlet.defaultRoutes + """
+
+            triggers:
+              - id: big-order
+                when: { type: track, event: Order Completed, where: { properties.total: { gte: 100 } } }
+                campaign: cmp_csv
+            """
+        let inlet = try await TestInlet.start(routes: routes)
+        defer { Task { await inlet.stop() } }
+        let key = try await inlet.createKey(source: "acme-partner")
+        let csv = "userId,event,timestamp,messageId,properties.total\n"
+            + "u1,Order Completed,2024-05-01T10:00:00Z,m-big,150\n"
+            + "u2,Order Completed,2024-05-02T10:00:00Z,m-small,20\n"
+            + "u3,Signed Up,2024-05-02T10:00:00Z,m-other,500\n"
+        // No Idempotency-Key: the second upload imports again, and finds every event stored.
+        for _ in 0..<2 {
+            let answer = try await inlet.send(.POST, "/v1/imports/events", body: Array(csv.utf8), headers: Self.headers(key))
+            #expect(answer.status == .ok, "\(answer.body)")
+            #expect(try Self.summary(answer.body)["rowsImported"] == 3)
+        }
+        #expect(try await inlet.documents("events").count == 3)
+        let triggers = try await inlet.documents("triggers")
+        #expect(triggers.count == 1)
+        let trigger = try #require(triggers.first)
+        #expect(trigger["_id"] == .string("\(inlet.tenant):big-order:m-big"))
+        #expect(trigger["campaign"] == "cmp_csv")
+        #expect(trigger["status"] == "pending")
+        #expect(trigger["event"]?["userId"] == "u1")
+        #expect(trigger["event"]?["properties"]?["total"] == 150)
+    }
+
+    @Test("a file of many bad rows reports the first 100 errors and counts them all")
+    func errorListIsCapped() async throws {
+        let inlet = try await TestInlet.start()
+        defer { Task { await inlet.stop() } }
+        let key = try await inlet.createKey(source: "acme-partner")
+        let csv = "userId,event,timestamp\n" + (1...150).map { "u\($0),E,not-a-date\n" }.joined() + "u-ok,E,2024-05-01T10:00:00Z\n"
+        let answer = try await inlet.send(.POST, "/v1/imports/events", body: Array(csv.utf8), headers: Self.headers(key))
+        #expect(answer.status == .ok, "\(answer.body)")
+        let summary = try Self.summary(answer.body)
+        #expect(summary["rowsTotal"] == 151)
+        #expect(summary["rowsRejected"] == 150)
+        #expect(summary["rowsImported"] == 1)
+        let errors = summary["errors"]?.arrayValue ?? []
+        #expect(errors.count == 100)
+        #expect(errors.first?["line"] == 2)
+        #expect(errors.last?["line"] == 101)
+        #expect(try await inlet.documents("events").count == 1)
+    }
+
     @Test("multipart/form-data with one file part")
     func multipart() async throws {
         let inlet = try await TestInlet.start()
@@ -194,5 +246,25 @@ struct ImportsAPITests {
         // wrote the `plan` catalog entry); the rows still buffered were never acknowledged.
         #expect(failed["rowsImported"]?.numberValue ?? 0 >= 900)
         #expect(try await inlet.documents("userDetails").count == Int(failed["rowsImported"]?.numberValue ?? -1))
+
+        // The failed job is no result to replay: the same key imports the whole file again, the
+        // rows already stored are found stored, and the failed job stays on record without the key.
+        let retry = try await inlet.send(.POST, "/v1/imports/users", body: Array(rows.utf8), headers: Self.headers(key, extra: [("idempotency-key", "slow-1")]))
+        #expect(retry.status == .ok, "\(retry.body)")
+        #expect(retry.headers.first(name: "idempotent-replayed") == nil)
+        let completed = try Self.summary(retry.body)
+        #expect(completed["status"] == "completed")
+        #expect(completed["rowsImported"] == 1_200)
+        #expect(completed["importId"] != failed["importId"])
+        #expect(try await inlet.documents("userDetails").count == 1_200)
+        let jobs = try await inlet.documents("imports")
+        #expect(jobs.count == 2)
+        #expect(jobs.first { $0["_id"] == failed["importId"] }?["retriedIdempotencyKey"] == "slow-1")
+        let polled = try await inlet.send(.GET, "/v1/imports/slow-1", headers: [("authorization", "Bearer \(key)")])
+        #expect(try Self.summary(polled.body)["status"] == "completed")
+        // A completed job is the result: the next repeat replays it.
+        let replay = try await inlet.send(.POST, "/v1/imports/users", body: Array(rows.utf8), headers: Self.headers(key, extra: [("idempotency-key", "slow-1")]))
+        #expect(replay.headers.first(name: "idempotent-replayed") == "true")
+        #expect(try Self.summary(replay.body)["importId"] == completed["importId"])
     }
 }

@@ -57,7 +57,8 @@ public final class InletApplication: Service, Sendable {
         let hooks = HooksEndpoint(routes: routes, region: settings.region, publicURL: settings.publicURL, limiter: limiter,
                                   nonces: NonceStore(redis: redis), redis: redis, store: store,
                                   triggersStored: triggersStored, logger: logger)
-        let imports = ImportsEndpoint(routes: routes, region: settings.region, keys: keyCache, store: store, logger: logger)
+        let imports = ImportsEndpoint(routes: routes, region: settings.region, keys: keyCache, store: store,
+                                      triggersStored: triggersStored, logger: logger)
         let importStatus = ImportStatusEndpoint(routes: routes, keys: keyCache, store: store)
         let router = InletRouter(events: events, hooks: hooks, imports: imports, importStatus: importStatus, limits: limits)
         frontDoor = FrontDoor(configuration: Self.frontDoorConfiguration(settings), tls: tls, router: router,

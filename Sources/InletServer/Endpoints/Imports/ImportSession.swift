@@ -1,4 +1,5 @@
 import Foundation
+import InletConfig
 import InletModel
 import Logging
 import MongoStore
@@ -25,6 +26,10 @@ final class ImportSession: BodyConsumer, @unchecked Sendable {
     private let metrics: ImportMetrics
     private let eventLoop: any EventLoop
     private let logger: Logger
+    /// The tenant's campaign triggers on `events`: an imported event fires them as an SDK one does.
+    private let triggerRules: [TriggerRule]
+    /// Wakes the forwarder once triggers are in the outbox.
+    private let triggersStored: @Sendable () -> Void
 
     private var parser = CSVParser()
     private var mapper: CSVImportMapper?
@@ -32,6 +37,8 @@ final class ImportSession: BodyConsumer, @unchecked Sendable {
     private var batch: [StoreWrite] = []
     /// The CSV line of each write in `batch`, so store outcomes map back to rows.
     private var batchLines: [Int] = []
+    /// The trigger writes of each write in `batch`, stored only once it is.
+    private var batchTriggers: [[StoreWrite]] = []
     /// Unconfirmed batches; each removes itself when the store answers.
     private var inFlight: [(id: Int, done: EventLoopFuture<Void>)] = []
     private var nextBatchId = 0
@@ -53,7 +60,7 @@ final class ImportSession: BodyConsumer, @unchecked Sendable {
     private var lastSave: EventLoopFuture<Void>
 
     init(kind: CSVImportMapper.Kind, format: Format, context: ImportContext, store: MongoStore, metrics: ImportMetrics,
-         eventLoop: any EventLoop, logger: Logger) {
+         triggerRules: [TriggerRule], triggersStored: @escaping @Sendable () -> Void, eventLoop: any EventLoop, logger: Logger) {
         self.kind = kind
         self.format = format
         self.context = context
@@ -61,6 +68,8 @@ final class ImportSession: BodyConsumer, @unchecked Sendable {
         self.metrics = metrics
         self.eventLoop = eventLoop
         self.logger = logger
+        self.triggerRules = triggerRules
+        self.triggersStored = triggersStored
         self.lastSave = eventLoop.makeSucceededVoidFuture()
         metrics.running.increment()
     }
@@ -160,8 +169,19 @@ final class ImportSession: BodyConsumer, @unchecked Sendable {
             }
             batch.append(write)
             batchLines.append(line)
+            batchTriggers.append(triggers(for: write))
         }
         if batch.count >= Self.batchSize { submitBatch() }
+    }
+
+    /// The outbox writes of an imported event that matches the tenant's rules; their `_id`s come
+    /// from the event's `messageId`, stable across retries of the same upload.
+    private func triggers(for write: StoreWrite) -> [StoreWrite] {
+        guard !triggerRules.isEmpty, write.collection == Collections.events, case .insert(let document) = write.kind,
+              let messageId = document["messageId"]?.stringValue
+        else { return [] }
+        return TriggerOutbox.writes(for: document, documentId: messageId, rules: triggerRules, tenantId: context.tenantId,
+                                    sourceId: context.sourceId, now: Date())
     }
 
     private func reject(line: Int, column: String?, message: String) {
@@ -177,11 +197,17 @@ final class ImportSession: BodyConsumer, @unchecked Sendable {
         guard !batch.isEmpty else { return }
         let writes = batch
         let lines = batchLines
+        let triggers = batchTriggers
         batch.removeAll(keepingCapacity: true)
         batchLines.removeAll(keepingCapacity: true)
+        batchTriggers.removeAll(keepingCapacity: true)
         let id = nextBatchId
         nextBatchId += 1
-        let done = store.submit(writes, on: eventLoop).map { outcomes in
+        let hasTriggers = triggers.contains { !$0.isEmpty }
+        // A failed trigger write fails its event's row, as on the SDK path, so nothing matched
+        // is counted imported without its trigger.
+        let done = store.submit(writes, then: triggers, on: eventLoop).map { outcomes in
+            if hasTriggers { self.triggersStored() }
             self.inFlight.removeAll { $0.id == id }
             self.settle(outcomes, lines: lines)
         }

@@ -17,8 +17,11 @@ final class ImportsEndpoint: StreamingEndpoint {
     private let store: MongoStore
     private let metrics: ImportMetrics
     private let logger: Logger
+    private let triggersStored: @Sendable () -> Void
 
-    init(routes: RouteTable, region: Region, keys: APIKeyCache, store: MongoStore, logger: Logger) {
+    init(routes: RouteTable, region: Region, keys: APIKeyCache, store: MongoStore, triggersStored: @escaping @Sendable () -> Void,
+         logger: Logger) {
+        self.triggersStored = triggersStored
         self.routes = routes
         self.region = region
         self.keys = keys
@@ -63,13 +66,29 @@ final class ImportsEndpoint: StreamingEndpoint {
         }.recover { _ in .respond(.error(.storageUnavailable())) }
     }
 
+    /// A job not saved for this long while `running` was left by an instance that died: its
+    /// progress is saved at least every half second while rows arrive, and an upload that sends
+    /// nothing is cut by the front door's idle timeout long before.
+    static let abandonedAfter: TimeInterval = 600
+
     /// Returns the earlier result for a repeated `Idempotency-Key`, else records a new running job.
+    /// An earlier job that failed (storage went away, the client disconnected) or was abandoned
+    /// is no result to replay: the retry imports the file again under the same key, and rows the
+    /// first try stored are found stored (their `messageId`s derive from the key and line).
     private func open(kind: CSVImportMapper.Kind, format: ImportSession.Format, source: SourceRoute, idempotencyKey: String?,
                       eventLoop: any EventLoop) async throws -> StreamingStart {
         if let idempotencyKey,
            let earlier = try await store.findOne(Collections.imports, filter: ["tenantId": .string(source.tenantId), "idempotencyKey": .string(idempotencyKey)])
         {
-            return .respond(.json(.ok, ImportSummary.render(earlier), headers: [("idempotent-replayed", "true")]))
+            guard Self.mayRetry(earlier, now: Date()), let earlierId = earlier["_id"] else {
+                return .respond(.json(.ok, ImportSummary.render(earlier), headers: [("idempotent-replayed", "true")]))
+            }
+            // The failed job keeps its record but gives up the key. Of two retries racing, one
+            // takes the key with its new job below and the other is answered with that job.
+            _ = try await store.updateOne(
+                Collections.imports, filter: ["_id": earlierId, "idempotencyKey": .string(idempotencyKey), "status": earlier["status"] ?? .null],
+                update: ["$unset": ["idempotencyKey": ""], "$set": ["retriedIdempotencyKey": .string(idempotencyKey)]])
+            logger.info("import retried under the same idempotency key", metadata: ["earlier": "\(earlierId)", "source": "\(source.id)"])
         }
         let importId = "imp_" + RequestID.make()
         let now = Date()
@@ -96,8 +115,22 @@ final class ImportsEndpoint: StreamingEndpoint {
         let context = ImportContext(tenantId: source.tenantId, sourceId: source.id, importId: importId,
                                     idempotencyKey: idempotencyKey ?? importId, receivedAt: now)
         logger.info("import started", metadata: ["import": "\(importId)", "source": "\(source.id)", "kind": "\(kind.rawValue)"])
+        let rules = kind == .events ? routes.triggers(tenantId: source.tenantId, appliesTo: .events) : []
         return .consume(ImportSession(kind: kind, format: format, context: context, store: store, metrics: metrics,
-                                      eventLoop: eventLoop, logger: logger))
+                                      triggerRules: rules, triggersStored: triggersStored, eventLoop: eventLoop, logger: logger))
+    }
+
+    /// Whether a stored job with the request's key failed or was abandoned, so the key may be used again.
+    static func mayRetry(_ job: JSONObject, now: Date) -> Bool {
+        switch job["status"]?.stringValue {
+        case "failed":
+            return true
+        case "running":
+            guard case .date(let updatedAt) = job["updatedAt"] else { return false }
+            return now.timeIntervalSince(updatedAt) > abandonedAfter
+        default:
+            return false
+        }
     }
 
     static func bearer(_ headers: HTTPHeaders) -> String? {
