@@ -163,8 +163,18 @@ import Testing
             "missing_event", "invalid_field", "invalid_timestamp", "invalid_type",
         ])
         #expect(batch.rejected.allSatisfy { !$0.message.isEmpty })
-        // identify without traits stores the event and leaves the profile alone.
-        #expect(batch.accepted[1].writes.count == 1)
+        // identify without traits stores the event and marks the user seen, with no trait and no catalog entry.
+        let identifyWrites = batch.accepted[1].writes
+        #expect(identifyWrites.count == 2)
+        guard identifyWrites.count == 2, case .upsert(let filter, let update) = identifyWrites[1].kind else {
+            Issue.record("expected the user's upsert after the event: \(identifyWrites)")
+            return
+        }
+        #expect(identifyWrites[1].collection == "userDetails")
+        #expect(filter["userId"] == "u2")
+        #expect(update["$set"] == ["sourceId": .string(SegmentFixture.context.sourceId)])
+        #expect(update["$max"] == ["lastSeenAt": .date(SegmentFixture.receivedAt)])
+        #expect(update["$setOnInsert"] == ["firstSeenAt": .date(SegmentFixture.receivedAt)])
     }
 
     @Test func skewCorrectionUsesTheClientsOwnClock() throws {

@@ -229,10 +229,11 @@ public enum SegmentNormalizer {
         document.endDocument(start)
 
         var profileWrites: [StoreWrite] = []
-        if type == .identify, let userId, let traits {
+        // An identify without traits still says the user was seen: `firstSeenAt`, `lastSeenAt`.
+        if type == .identify, let userId {
             profileWrites = UserProfileWrites.make(
-                tenantId: context.tenantId, sourceId: context.sourceId, userId: userId.text(in: tape), traits: tape.object(traits),
-                seenAt: receivedAt)
+                tenantId: context.tenantId, sourceId: context.sourceId, userId: userId.text(in: tape),
+                traits: traits.map { tape.object($0) } ?? [:], seenAt: receivedAt)
         }
         return NormalizedEvent(index: index, bson: document.bytes, messageIdBytes: messageIdBytes, profileWrites: profileWrites)
     }
