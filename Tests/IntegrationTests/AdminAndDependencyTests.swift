@@ -51,13 +51,19 @@ struct AdminAndDependencyTests {
         #expect(answer.body.contains(#""down":["mongodb"]"#), "\(answer.body)")
     }
 
-    @Test("/metrics shows requests by route and status, and the route fingerprint")
+    @Test("/metrics shows requests by route and status, events stored, and the route fingerprint")
     func metrics() async throws {
         let inlet = try await TestInlet.start()
         defer { Task { await inlet.stop() } }
         _ = try await inlet.sendJSON("/v1/track", #"{"userId":"u","event":"E"}"#, key: nil)
+        let key = try await inlet.createKey()
+        let batch = #"{"batch":[{"type":"track","userId":"u","event":"A"},{"type":"track","userId":"u","event":"B"}]}"#
+        #expect(try await inlet.sendJSON("/v1/batch", batch, key: key).status == .ok)
         let metrics = try await inlet.admin("/metrics")
         #expect(metrics.status == .ok)
+        // The registry is the process's, shared with tests running alongside: at least these two.
+        let stored = metrics.body.split(separator: "\n").first { $0.hasPrefix("inlet_events_stored_total ") }
+        #expect((stored?.split(separator: " ").last.flatMap { Double($0) } ?? 0) >= 2, "\(stored as Substring?)")
         #expect(metrics.body.contains(#"inlet_http_requests_total{route="track",status="401"}"#), "\(metrics.body.prefix(2000))")
         #expect(metrics.body.contains("inlet_routes_info{fingerprint=\"\(inlet.app.routes.fingerprint)\"} 1"))
         #expect(metrics.body.contains("inlet_http_request_duration_seconds"))

@@ -2,6 +2,7 @@ import Foundation
 import InletConfig
 import InletModel
 import Logging
+import Metrics
 import MongoStore
 import NIOCore
 import NIOHTTP1
@@ -21,6 +22,8 @@ final class EventsEndpoint: Endpoint {
     /// Tells the forwarder that new triggers wait in the outbox, so delivery starts at once.
     private let triggersStored: @Sendable () -> Void
     private let logger: Logger
+    /// Events acknowledged as stored (a retried event found stored counts again: it was answered again).
+    private let eventsStored = Counter(label: "inlet_events_stored_total")
 
     init(routes: RouteTable, region: Region, keys: APIKeyCache, limiter: RateLimiter, store: MongoStore,
          triggersStored: @escaping @Sendable () -> Void, logger: Logger) {
@@ -94,6 +97,7 @@ final class EventsEndpoint: Endpoint {
             let headers = EndpointSupport.rateLimitHeaders(decision)
             self.store(batch, source: source, now: now, on: eventLoop) { durable in
                 guard durable else { return answer(.success(.error(.storageUnavailable(), headers: headers))) }
+                self.eventsStored.increment(by: batch.accepted.count)
                 answer(.success(Self.answer(status: .ok, accepted: batch.accepted.count, rejected: batch.rejected, headers: headers)))
             }
         }
