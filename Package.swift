@@ -135,6 +135,9 @@ let package = Package(
         .testTarget(name: "IntegrationTests", dependencies: [
             "InletServer", "Forwarder",
             .product(name: "Crypto", package: "swift-crypto"),
+            // The SES callback test signs as SNS does: RSA, and a certificate for the route.
+            .product(name: "_CryptoExtras", package: "swift-crypto"),
+            .product(name: "X509", package: "swift-certificates"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "NIOTLS", package: "swift-nio"),
             // The raw HTTP/2 test client decodes the server's header blocks with it.
