@@ -201,6 +201,27 @@ struct MongoStoreTests {
         }
     }
 
+    /// CONTRACT.md "What lands in MongoDB": each collection is unique on its key within a tenant,
+    /// and only within it; the same key under another tenant is a document of its own.
+    @Test func uniqueIndexesAreTheContractsAndScopedByTenant() async throws {
+        let uniqueOn: [(collection: String, key: String)] = [
+            (Collections.events, "messageId"), (Collections.userDetails, "userId"), (Collections.userAttributes, "name"),
+            (Collections.deliveryEvents, "dedupKey"), (Collections.imports, "idempotencyKey"),
+        ]
+        try await Self.withStore { (store: MongoStore) async throws in
+            try await store.ensureSchema()
+            for (collection, key) in uniqueOn {
+                #expect(try await store.insertOne(collection, ["tenantId": "acme", key: "k1"]) == .stored, "\(collection)")
+                #expect(try await store.insertOne(collection, ["tenantId": "acme", key: "k1"]) == .duplicate, "\(collection)")
+                #expect(try await store.insertOne(collection, ["tenantId": "globex", key: "k1"]) == .stored, "\(collection)")
+                #expect(try await store.insertOne(collection, ["tenantId": "acme", key: "k2"]) == .stored, "\(collection)")
+            }
+            // API keys are unique on their hash alone, whoever the tenant.
+            #expect(try await store.insertOne(Collections.apiKeys, ["tenantId": "acme", "hash": "h1"]) == .stored)
+            #expect(try await store.insertOne(Collections.apiKeys, ["tenantId": "globex", "hash": "h1"]) == .duplicate)
+        }
+    }
+
     @Test func ensureSchemaIsIdempotentAndReportsConflicts() async throws {
         try await Self.withStore { (store: MongoStore) async throws in
             try await store.ensureSchema()
