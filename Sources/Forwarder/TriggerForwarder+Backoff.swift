@@ -1,6 +1,7 @@
 extension TriggerForwarder {
     /// The wait before retry number `attempt` (1 after the first failure): exponential growth from
-    /// `base`, capped at `cap`, with equal jitter — somewhere in the upper half of the ceiling.
+    /// `base`, capped at `cap`, with equal jitter — somewhere in the upper half of the ceiling,
+    /// and never below `base` (CONTRACT.md: "1 s up to 5 min"), so the first retry waits `base`.
     /// Jitter spreads the retries of many triggers that failed together (an engine outage) so they
     /// do not come back as one burst; keeping the lower half out keeps the growth monotone.
     ///
@@ -12,7 +13,7 @@ extension TriggerForwarder {
         let exponent = min(max(attempt, 1) - 1, 62)
         let ceiling = min(capSeconds, baseSeconds * Double(sign: .plus, exponent: exponent, significand: 1))
         let jitter = random.isNaN ? 0 : min(max(random, 0), 1)
-        return .seconds(ceiling / 2 + ceiling / 2 * jitter)
+        return .seconds(max(min(baseSeconds, capSeconds), ceiling / 2 + ceiling / 2 * jitter))
     }
 }
 

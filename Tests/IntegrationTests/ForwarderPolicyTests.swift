@@ -11,18 +11,28 @@ struct ForwarderPolicyTests {
         abs(duration.seconds - seconds) < 1e-9 * max(1, seconds)
     }
 
-    @Test func backoffFirstRetryLiesInTheUpperHalfOfTheBase() {
+    @Test func backoffFirstRetryWaitsTheBase() {
         let low = TriggerForwarder.backoff(attempt: 1, base: .seconds(1), cap: .seconds(300), random: 0)
         let high = TriggerForwarder.backoff(attempt: 1, base: .seconds(1), cap: .seconds(300), random: 1)
-        #expect(Self.approximately(low, 0.5))
+        #expect(Self.approximately(low, 1))
         #expect(Self.approximately(high, 1))
+        // The second spreads over the upper half of its ceiling, which starts at the base.
+        #expect(Self.approximately(TriggerForwarder.backoff(attempt: 2, base: .seconds(1), cap: .seconds(300), random: 0), 1))
+        #expect(Self.approximately(TriggerForwarder.backoff(attempt: 2, base: .seconds(1), cap: .seconds(300), random: 0.5), 1.5))
+    }
+
+    @Test func defaultsAreTheContracts() {
+        let configuration = TriggerForwarder.Configuration()
+        #expect(configuration.backoffBase == .seconds(1))
+        #expect(configuration.backoffCap == .seconds(300))
+        #expect(configuration.maxAttempts == 20)
     }
 
     @Test func backoffDoublesPerAttemptUntilTheCap() {
         for attempt in 1...9 {
             let ceiling = Double(1 << (attempt - 1))
             #expect(Self.approximately(TriggerForwarder.backoff(attempt: attempt, base: .seconds(1), cap: .seconds(300), random: 1), ceiling))
-            #expect(Self.approximately(TriggerForwarder.backoff(attempt: attempt, base: .seconds(1), cap: .seconds(300), random: 0), ceiling / 2))
+            #expect(Self.approximately(TriggerForwarder.backoff(attempt: attempt, base: .seconds(1), cap: .seconds(300), random: 0), max(1, ceiling / 2)))
         }
         // 2^8 = 256 s is the last step below the 5 min cap; from attempt 10 on the ceiling is the cap.
         for attempt in [10, 11, 20, 63, 64, 10_000, Int.max] {
@@ -38,7 +48,7 @@ struct ForwarderPolicyTests {
             let random = Double.random(in: -0.5...1.5, using: &generator)
             let wait = TriggerForwarder.backoff(attempt: attempt, base: .milliseconds(250), cap: .seconds(60), random: random)
             let ceiling = min(60, 0.25 * Double(sign: .plus, exponent: min(max(attempt, 1) - 1, 62), significand: 1))
-            #expect(wait.seconds >= ceiling / 2 - 1e-9 && wait.seconds <= ceiling + 1e-9, "attempt \(attempt), draw \(random): \(wait)")
+            #expect(wait.seconds >= max(0.25, ceiling / 2) - 1e-9 && wait.seconds <= ceiling + 1e-9, "attempt \(attempt), draw \(random): \(wait)")
         }
     }
 
