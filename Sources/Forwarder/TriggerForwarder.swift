@@ -63,7 +63,8 @@ public final class TriggerForwarder: Service, Sendable {
         logger.info("trigger forwarder started", metadata: ["owner": "\(instanceID)", "maxInFlight": "\(configuration.maxInFlight)"])
         await withGracefulShutdownHandler {
             await withTaskGroup(of: Void.self) { background in
-                background.addTask { await self.refreshGaugesPeriodically() }
+                let gauges = OutboxGauges(store: store, interval: configuration.gaugeInterval, logger: logger)
+                background.addTask { await gauges.run() }
                 await withDiscardingTaskGroup { deliveries in
                     await self.dispatch(client, into: &deliveries)
                 }

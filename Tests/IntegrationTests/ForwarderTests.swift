@@ -2,6 +2,7 @@ import Forwarder
 import Foundation
 import InletModel
 import InletServer
+import Logging
 import MongoStore
 import Testing
 
@@ -318,6 +319,20 @@ extension ForwarderTests {
             #expect(Self.metricValue("inlet_outbox_oldest_pending_age_seconds") != nil)
         }
         try await receiver.stop()
+    }
+
+    /// Without a forwarder (no engine configured) the gauges alone still count what waits.
+    @Test func outboxGaugesCountWithoutAForwarder() async throws {
+        InletMetrics.bootstrapOnce()
+        try await Support.withOutbox { store, _ in
+            let now = Date()
+            try await Support.insert([Support.trigger("m-old", now: now.addingTimeInterval(-90)), Support.trigger("m-new", now: now)], into: store)
+            let reading = try #require(await OutboxGauges(store: store, logger: Logger(label: "test.gauges")).refresh())
+            #expect(reading.depth == ["pending": 2, "sending": 0, "dead": 0])
+            #expect((90..<120).contains(reading.oldestPendingAgeSeconds), "\(reading)")
+            // The process's gauges are shared with other tests' forwarders: only their presence is checked.
+            #expect(Self.metricValue(#"inlet_outbox_depth{status="pending"}"#) != nil)
+        }
     }
 
     /// The value of the exposition line for `series` (name plus labels as written), if present.

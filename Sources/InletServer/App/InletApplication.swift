@@ -119,6 +119,12 @@ public final class InletApplication: Service, Sendable {
         try await withThrowingDiscardingTaskGroup { group in
             if let forwarder {
                 group.addTask { try await forwarder.run() }
+            } else {
+                // Triggers still go to the outbox, to be sent once an engine is configured; the
+                // gauges show how many wait, until the graceful shutdown.
+                logger.notice("no campaign engine configured (INLET_ENGINE_URL, INLET_ENGINE_SECRET): triggers wait in the outbox")
+                let gauges = OutboxGauges(store: store, logger: logger)
+                group.addTask { await cancelWhenGracefulShutdown { await gauges.run() } }
             }
             try? await gracefulShutdown()
         }
