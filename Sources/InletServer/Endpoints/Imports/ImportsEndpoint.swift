@@ -66,9 +66,11 @@ final class ImportsEndpoint: StreamingEndpoint {
         }.recover { _ in .respond(.error(.storageUnavailable())) }
     }
 
-    /// A job not saved for this long while `running` was left by an instance that died: its
-    /// progress is saved at least every half second while rows arrive, and an upload that sends
-    /// nothing is cut by the front door's idle timeout long before.
+    /// A job not saved for this long while `running` is taken for one whose instance died: a live
+    /// one saves its progress as its batches of 500 rows are confirmed, and an upload that sends nothing is cut
+    /// by the body timeout long before. A live upload slower than that (under 500 rows in ten
+    /// minutes) would get a second import beside it, which stores nothing twice: event rows carry
+    /// `messageId`s derived from the key and line, user rows are upserts.
     static let abandonedAfter: TimeInterval = 600
 
     /// Returns the earlier result for a repeated `Idempotency-Key`, else records a new running job.
