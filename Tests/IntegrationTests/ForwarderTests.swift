@@ -329,7 +329,7 @@ extension ForwarderTests {
             try await Support.insert([Support.trigger("m-old", now: now.addingTimeInterval(-90)), Support.trigger("m-new", now: now)], into: store)
             let reading = try #require(await OutboxGauges(store: store, logger: Logger(label: "test.gauges")).refresh())
             #expect(reading.depth == ["pending": 2, "sending": 0, "dead": 0])
-            #expect((90..<120).contains(reading.oldestPendingAgeSeconds), "\(reading)")
+            #expect((90..<600).contains(reading.oldestPendingAgeSeconds), "\(reading)")
             // The process's gauges are shared with other tests' forwarders: only their presence is checked.
             #expect(Self.metricValue(#"inlet_outbox_depth{status="pending"}"#) != nil)
         }
