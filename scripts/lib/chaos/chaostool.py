@@ -706,7 +706,7 @@ def scenario_h2_abuse(row: Row) -> None:
             closed_rss.append(inlet.rss())
         # After the first round the allocator has the memory it needs; what a later round adds
         # per connection is the leak, if any: bounded at 20 KB, a quarter of an open connection
-        # (the allocator's own drift measured −0.3 to 5.6 KB).
+        # (the allocator's own drift measured −2.3 to 7.2 KB).
         per_connection_kb = (closed_rss[-1] - closed_rss[0]) * 1024 / (2 * 500)
         level = per_connection_kb <= 20
         rounds = ", ".join(f"{o:.0f}→{c:.0f}" for o, c in zip(open_rss, closed_rss))
