@@ -22,7 +22,10 @@ public struct OutboxGauges: Sendable {
     let oldestPendingAge = Gauge(label: "inlet_outbox_oldest_pending_age_seconds")
     let storeErrors = Counter(label: "inlet_outbox_store_errors_total")
 
-    public init(store: MongoStore, interval: Duration = .seconds(5), logger: Logger) {
+    /// Also the forwarder's default, so an instance with or without an engine refreshes alike.
+    public static let defaultInterval: Duration = .seconds(5)
+
+    public init(store: MongoStore, interval: Duration = defaultInterval, logger: Logger) {
         self.store = store
         self.interval = interval
         self.logger = logger

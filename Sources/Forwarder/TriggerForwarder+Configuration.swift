@@ -20,7 +20,7 @@ extension TriggerForwarder {
         /// Failed attempts after which a trigger is marked `dead` and left for an operator.
         public var maxAttempts: Int = 20
         /// How often the outbox depth and age gauges are refreshed.
-        public var gaugeInterval: Duration = .seconds(5)
+        public var gaugeInterval: Duration = OutboxGauges.defaultInterval
         /// Response bodies are read and dropped (so connections are reused), up to this size.
         public var maxResponseBytes: Int = 64 * 1024
 
