@@ -30,6 +30,9 @@ struct StoreBench: AsyncParsableCommand {
     @Option(help: "A Segment track body (JSON file): both runs store what inlet makes of it, with a random messageId each, instead of the built-in ~300-byte event.")
     var eventBody: String?
 
+    @Flag(help: "Ceiling run: one insert command per batch, its documents in one array, instead of libmongoc's bulk API.")
+    var command = false
+
     @Flag(help: "Measure the ceiling only (to measure it again in the server's state of the moment).")
     var ceilingOnly = false
 
@@ -45,6 +48,7 @@ struct StoreBench: AsyncParsableCommand {
         try await rawSchema.shutdown()
         if ceilingOnly {
             print(String(format: "store ceiling (libmongoc, 1 thread, bulks of %d): %.0f docs/s", batch, ceiling))
+            print(String(format: "store ceiling client CPU: %.2f µs/doc", ceilingCPU))
             return
         }
 
@@ -109,6 +113,26 @@ struct StoreBench: AsyncParsableCommand {
         let cpuStarted = Self.threadCPUSeconds()
         var start = 0
         while start < documents.count {
+            if command {
+                let insert = bson_new()!
+                _ = bson_append_utf8(insert, "insert", -1, Collections.events, -1)
+                _ = bson_append_bool(insert, "ordered", -1, false)
+                let array = bson_new()!
+                _ = bson_append_array_begin(insert, "documents", -1, array)
+                for (index, document) in documents[start..<min(start + batch, documents.count)].enumerated() {
+                    _ = bson_append_document(array, String(index), -1, document)
+                }
+                _ = bson_append_array_end(insert, array)
+                let reply = bson_new()
+                if !mongoc_collection_write_command_with_opts(collection, insert, nil, reply, &error) {
+                    print("command failed: \(MongoBenchError.text(error))")
+                }
+                bson_destroy(reply)
+                bson_destroy(array)
+                bson_destroy(insert)
+                start += batch
+                continue
+            }
             let bulk = mongoc_collection_create_bulk_operation_with_opts(collection, options)
             for document in documents[start..<min(start + batch, documents.count)] {
                 _ = mongoc_bulk_operation_insert_with_opts(bulk, document, nil, &error)
@@ -192,5 +216,12 @@ struct StoreBench: AsyncParsableCommand {
 
     static func seconds(_ duration: Duration) -> Double {
         Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+}
+
+enum MongoBenchError {
+    static func text(_ error: bson_error_t) -> String {
+        var error = error
+        return withUnsafeBytes(of: &error.message) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
     }
 }

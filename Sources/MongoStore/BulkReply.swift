@@ -1,7 +1,8 @@
 import CMongoc
 import Foundation
 
-/// The parts of a libmongoc bulk reply the store acts on, read straight from the reply with
+/// The parts of a write's reply the store acts on (a libmongoc bulk's, or the server's reply to an
+/// `insert` command; see `Shape`), read straight from the reply with
 /// `bson_iter`: a flush reads the counts, the write errors' index, code and message, and whether
 /// there is a write-concern error, and nothing else (reading the whole reply into a `JSONObject`
 /// first showed in profiles of duplicate callbacks, where every write comes back as an error).
@@ -11,6 +12,14 @@ struct BulkReply {
         /// The server's `errmsg`; empty for a duplicate key (11000), which the store answers as a
         /// duplicate and never shows, so its long message is not copied out of the reply.
         var message: String
+    }
+
+    /// Which reply is read: the two name their count and write-concern error differently.
+    enum Shape {
+        /// libmongoc's bulk reply: `nInserted`, `nMatched`, `nUpserted`, `writeConcernErrors` (an array).
+        case bulk
+        /// The server's reply to an `insert` command: `n` inserted, `writeConcernError` (a document).
+        case insertCommand
     }
 
     /// MongoDB's duplicate-key error code.
@@ -37,24 +46,25 @@ struct BulkReply {
 
     /// Reads `reply`, the reply document of a bulk of `operations` operations. Of a field given
     /// twice the first counts; numbers may be int32, int64 or double.
-    init(_ reply: OpaquePointer, operations: Int) {
+    init(_ reply: OpaquePointer, operations: Int, shape: Shape = .bulk) {
         writeErrors = []
         let size = inlet_bson_iter_size()
         // Three levels deep at most: the reply, its writeErrors array, one error document.
         self = withUnsafeTemporaryAllocation(byteCount: 3 * size, alignment: inlet_bson_iter_alignment()) { storage in
             let base = storage.baseAddress!
-            return BulkReply(reading: reply, operations: operations,
+            return BulkReply(reading: reply, operations: operations, shape: shape,
                              iterators: (OpaquePointer(base), OpaquePointer(base + size), OpaquePointer(base + 2 * size)))
         }
     }
 
-    private init(reading reply: OpaquePointer, operations: Int, iterators: (OpaquePointer, OpaquePointer, OpaquePointer)) {
+    private init(reading reply: OpaquePointer, operations: Int, shape: Shape, iterators: (OpaquePointer, OpaquePointer, OpaquePointer)) {
         writeErrors = []
         let (top, array, element) = iterators
         guard bson_iter_init(top, reply) else { return }
+        let insertedKey: StaticString = shape == .bulk ? "nInserted" : "n"
         var seen = (inserted: false, matched: false, upserted: false, errors: false, concern: false)
         while bson_iter_next(top) {
-            if !seen.inserted, Self.key(top, is: "nInserted") {
+            if !seen.inserted, Self.key(top, is: insertedKey) {
                 seen.inserted = true
                 if let value = Self.integer(top) { inserted = value }
             } else if !seen.matched, Self.key(top, is: "nMatched") {
@@ -70,11 +80,15 @@ struct BulkReply {
                     guard bson_iter_type(array) == BSON_TYPE_DOCUMENT, bson_iter_recurse(array, element) else { continue }
                     readWriteError(element, operations: operations)
                 }
-            } else if !seen.concern, Self.key(top, is: "writeConcernErrors") {
+            } else if !seen.concern, shape == .bulk, Self.key(top, is: "writeConcernErrors") {
                 seen.concern = true
                 if bson_iter_type(top) == BSON_TYPE_ARRAY, bson_iter_recurse(top, array), bson_iter_next(array) {
                     hasWriteConcernError = true
                 }
+            } else if !seen.concern, shape == .insertCommand, Self.key(top, is: "writeConcernError") {
+                seen.concern = true
+                // Whatever its type: a reply naming one has not confirmed the write concern.
+                hasWriteConcernError = bson_iter_type(top) != BSON_TYPE_NULL
             }
         }
     }

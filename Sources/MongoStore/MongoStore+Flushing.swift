@@ -135,6 +135,8 @@ extension MongoStore {
     func executeBulk(_ writes: some BulkWriteList, collection: String) -> ([WriteResult], Bool) {
         do {
             return try pool.withCollection(collection) { handle in
+                // The usual flush, events only: one insert command, without the bulk API's cost per document.
+                if let done = Self.executeInsertCommand(writes, collection: collection, in: handle) { return done }
                 var (results, reached) = Self.executeBulk(writes, in: handle)
                 Self.updateExisting(writes, results: &results, in: handle)
                 return (results, reached)
@@ -204,6 +206,41 @@ extension MongoStore {
             let succeeded = mongoc_bulk_operation_execute(bulk, reply, &error) != 0
             return (succeeded, BulkReply(reply, operations: writeOfOperation.count))
         }
+        let reached = record(summary, succeeded: succeeded, error: error, writes: writes, writeOfOperation: writeOfOperation,
+                             into: &results)
+        return (results.map { $0 ?? .unknown }, reached)
+    }
+
+    /// The plain inserts of `writes` as one `insert` command (`InsertCommand`); `nil`, and
+    /// nothing sent, when they are not all plain inserts or do not fit one command.
+    static func executeInsertCommand(_ writes: some BulkWriteList, collection name: String,
+                                     in collection: OpaquePointer) -> ([WriteResult], Bool)? {
+        var ids = ObjectIDs(count: writes.count)
+        guard let command = InsertCommand(writes, collection: name, ids: &ids) else { return nil }
+        var results: [WriteResult?] = Array(repeating: nil, count: writes.count)
+        for index in command.malformed {
+            results[index] = .done(.failed(reason: "not a BSON document"))
+        }
+        guard !command.writeOfOperation.isEmpty else { return (results.map { $0 ?? .unknown }, true) }
+        var error = bson_error_t()
+        let sent = BorrowedBSON.with(command.bytes) { document in
+            BSONDocument.withReply { reply in
+                // Applies the collection's write concern, as the bulk does; not retried by libmongoc.
+                let succeeded = mongoc_collection_write_command_with_opts(collection, document, nil, reply, &error)
+                return (succeeded, BulkReply(reply, operations: command.writeOfOperation.count, shape: .insertCommand))
+            }
+        }
+        // `InsertCommand` always writes one whole document.
+        guard let (succeeded, summary) = sent else { return (results.map { $0 ?? .unknown }, false) }
+        let reached = record(summary, succeeded: succeeded, error: error, writes: writes,
+                             writeOfOperation: command.writeOfOperation, into: &results)
+        return (results.map { $0 ?? .unknown }, reached)
+    }
+
+    /// Reads what the server made of the operations sent (`writeOfOperation`: operation → write)
+    /// into `results`; returns whether the server answered at all.
+    private static func record(_ summary: BulkReply, succeeded: Bool, error: bson_error_t, writes: some BulkWriteList,
+                               writeOfOperation: [Int], into results: inout [WriteResult?]) -> Bool {
         let unreachable = !succeeded && MongoStoreError.isUnreachable(error) && summary.confirmedNothing
 
         var insertCount = 0
@@ -242,6 +279,6 @@ extension MongoStore {
                 results[index] = .unknown
             }
         }
-        return (results.map { $0 ?? .unknown }, !unreachable)
+        return !unreachable
     }
 }
