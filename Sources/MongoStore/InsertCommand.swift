@@ -6,6 +6,13 @@
 /// for `_id` and copies the document into the bulk's own buffer, per document. Measured with
 /// `inlet-bench store --ceiling-only [--command]` on SecantusDB: the bulk API's client CPU is
 /// 2.2–2.4 µs per document, one command built like this 0.6–0.7 µs, at the same documents/s.
+///
+/// libmongoc's documentation steers `insert` to its CRUD and bulk functions, whose extra logic
+/// the store does not need here: retryable writes (the store retries unconfirmed writes itself,
+/// and the unique indexes turn a repeat into a duplicate), splitting a large write (a command
+/// here stays under `maxBytes` and `maxDocuments`), document validation (skipped for these
+/// documents already, see `MongoStore+Flushing`) and client-side encryption (not used). The
+/// collection's write concern is applied as for the bulk.
 struct InsertCommand {
     /// A command is one BSON document, which the server takes up to 16 MiB (plus 16 KiB for the
     /// command's own fields). Larger flushes go through the bulk API, which splits them.
