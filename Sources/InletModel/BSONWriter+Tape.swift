@@ -1,9 +1,8 @@
 /// Copies values from a `JSONTape` into BSON without building `JSONValue`s on the way.
 extension BSONWriter {
     /// Value `index` of `tape` under `key`.
-    public mutating func append(_ key: String, tape: JSONTape, _ index: JSONTape.Index) {
-        var key = key
-        key.withUTF8 { append(key: $0, tape: tape, index) }
+    public mutating func append(_ key: StaticString, tape: JSONTape, _ index: JSONTape.Index) {
+        key.withUTF8Buffer { append(key: $0, tape: tape, index) }
     }
 
     /// An object member as it was sent: key node `key`, value node `value`.

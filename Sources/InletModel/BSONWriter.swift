@@ -177,16 +177,16 @@ public struct BSONWriter: Sendable {
         }
     }
 
-    public mutating func append(_ key: String, string value: String) {
-        var key = key
+    /// Names are `StaticString`s in the event path's appends: their bytes are at hand, where a
+    /// `String`'s cost a retain, a release and a copy to the stack per field.
+    public mutating func append(_ key: StaticString, string value: String) {
         var value = value
-        key.withUTF8 { key in value.withUTF8 { append(key: key, string: $0) } }
+        key.withUTF8Buffer { key in value.withUTF8 { append(key: key, string: $0) } }
     }
 
     /// A string element whose value is `length` bytes that `fill` writes (an id made on the spot).
-    public mutating func append(_ key: String, stringOfLength length: Int, _ fill: (UnsafeMutableRawBufferPointer) -> Void) {
-        var key = key
-        key.withUTF8 { key in
+    public mutating func append(_ key: StaticString, stringOfLength length: Int, _ fill: (UnsafeMutableRawBufferPointer) -> Void) {
+        key.withUTF8Buffer { key in
             write(reserving: key.count + length + 7) { pointer in
                 let keySize = Self.putKey(.string, key, at: pointer)
                 Self.putInt32(Int32(truncatingIfNeeded: length + 1), at: pointer + keySize)
@@ -197,10 +197,9 @@ public struct BSONWriter: Sendable {
         }
     }
 
-    public mutating func append(_ key: String, date: Date) {
-        var key = key
+    public mutating func append(_ key: StaticString, date: Date) {
         let milliseconds = UInt64(bitPattern: Self.milliseconds(date))
-        key.withUTF8 { key in
+        key.withUTF8Buffer { key in
             write(reserving: key.count + 10) { pointer in
                 let keySize = Self.putKey(.dateTime, key, at: pointer)
                 Self.putUInt64(milliseconds, at: pointer + keySize)

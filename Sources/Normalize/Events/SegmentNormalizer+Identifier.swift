@@ -47,7 +47,7 @@ extension SegmentNormalizer {
 
 extension BSONWriter {
     /// An id under `key`, from the tape or as its number's text.
-    mutating func append(_ key: String, _ identifier: SegmentNormalizer.Identifier, tape: JSONTape) {
+    mutating func append(_ key: StaticString, _ identifier: SegmentNormalizer.Identifier, tape: JSONTape) {
         switch identifier {
         case .string(let index): append(key, tape: tape, index)
         case .number(let text): append(key, string: text)
