@@ -36,6 +36,12 @@ final class MongoClientPool: @unchecked Sendable {
             throw MongoStoreError(code: .invalidURL, message: "invalid MongoDB URL: \(MongoStoreError.message(of: error))")
         }
         defer { mongoc_uri_destroy(uri) }
+        // With w=0 MongoDB answers nothing, so the store could confirm no write: every request
+        // would wait out the retry deadline and end in a 503. Refused here, at start-up, instead.
+        if let concern = mongoc_uri_get_write_concern(uri), mongoc_write_concern_get_w(concern) == MONGOC_WRITE_CONCERN_W_UNACKNOWLEDGED {
+            throw MongoStoreError(code: .invalidURL, message: "the MongoDB URL asks for w=0 (unacknowledged writes): inlet answers "
+                + "only for writes MongoDB confirmed, so it needs w=1 or more, or w=majority")
+        }
         Self.setDefault(uri, MONGOC_URI_SERVERSELECTIONTIMEOUTMS, configuration.serverSelectionTimeout)
         Self.setDefault(uri, MONGOC_URI_CONNECTTIMEOUTMS, configuration.connectTimeout)
         Self.setDefault(uri, MONGOC_URI_SOCKETTIMEOUTMS, configuration.socketTimeout)

@@ -135,7 +135,8 @@ extension MongoStore {
     func executeBulk(_ writes: some BulkWriteList, collection: String) -> ([WriteResult], Bool) {
         do {
             return try pool.withCollection(collection) { handle in
-                // The usual flush, events only: one insert command, without the bulk API's cost per document.
+                // The usual flush (events, deliveries, triggers: inserts only) is one insert command, without
+                // the bulk API's cost per document.
                 if let done = Self.executeInsertCommand(writes, collection: collection, in: handle) { return done }
                 var (results, reached) = Self.executeBulk(writes, in: handle)
                 Self.updateExisting(writes, results: &results, in: handle)

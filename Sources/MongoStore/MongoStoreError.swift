@@ -13,7 +13,7 @@ public struct MongoStoreError: Error, Sendable, Hashable, CustomStringConvertibl
 
         private init(_ base: Base) { self.base = base }
 
-        /// The MongoDB URL could not be parsed.
+        /// The MongoDB URL could not be parsed, or asks for what the store cannot work with (`w=0`).
         public static let invalidURL = Code(.invalidURL)
         /// No server answered (selection timeout, connection refused or dropped): retry later.
         public static let unavailable = Code(.unavailable)
