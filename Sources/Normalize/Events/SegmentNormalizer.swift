@@ -326,27 +326,34 @@ public enum SegmentNormalizer {
 
         init(_ tape: JSONTape, _ object: JSONTape.Index) {
             tape.forEachMember(object) { key, value in
-                func named(_ name: StaticString) -> Bool { tape.string(key, equals: name) }
-                switch tape.stringByteCount(key) {
-                case 4 where named("type"): type = value
-                case 4 where named("name"): name = value
-                case 5 where named("event"): event = value
-                case 6 where named("userId"): userId = value
-                case 6 where named("traits"): traits = value
-                case 6 where named("sentAt"): sentAt = value
-                case 7 where named("groupId"): groupId = value
-                case 7 where named("context"): context = value
-                case 8 where named("category"): category = value
-                case 8 where named("writeKey"): writeKey = value
-                case 9 where named("messageId"): messageId = value
-                case 9 where named("timestamp"): timestamp = value
-                case 10 where named("previousId"): previousId = value
-                case 10 where named("properties"): properties = value
-                case 11 where named("anonymousId"): anonymousId = value
-                case 12 where named("integrations"): integrations = value
-                case 17 where named("originalTimestamp"): originalTimestamp = value
-                default: if !hasKeptExtras { hasKeptExtras = tape.withStringBytes(key, { SegmentNormalizer.isKeptExtra($0) }) }
-                }
+                // The key's bytes are looked up once, not once per candidate name.
+                tape.withStringBytes(key) { bytes in record(bytes, value) }
+            }
+        }
+
+        private mutating func record(_ key: UnsafeBufferPointer<UInt8>, _ value: JSONTape.Index) {
+            func named(_ name: StaticString) -> Bool {
+                JSONTape.bytes(key, equal: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
+            }
+            switch key.count {
+            case 4 where named("type"): type = value
+            case 4 where named("name"): name = value
+            case 5 where named("event"): event = value
+            case 6 where named("userId"): userId = value
+            case 6 where named("traits"): traits = value
+            case 6 where named("sentAt"): sentAt = value
+            case 7 where named("groupId"): groupId = value
+            case 7 where named("context"): context = value
+            case 8 where named("category"): category = value
+            case 8 where named("writeKey"): writeKey = value
+            case 9 where named("messageId"): messageId = value
+            case 9 where named("timestamp"): timestamp = value
+            case 10 where named("previousId"): previousId = value
+            case 10 where named("properties"): properties = value
+            case 11 where named("anonymousId"): anonymousId = value
+            case 12 where named("integrations"): integrations = value
+            case 17 where named("originalTimestamp"): originalTimestamp = value
+            default: if !hasKeptExtras { hasKeptExtras = SegmentNormalizer.isKeptExtra(key) }
             }
         }
     }
