@@ -139,6 +139,9 @@ extension JSONParser {
             var count = 0
             /// Filled only once an object is large enough that linear duplicate checks would be quadratic.
             var seenKeys = Set<[UInt8]>()
+            /// Bit `n` set: a key of `n` bytes (63: of 63 or more) came before. A key whose length
+            /// no earlier key has cannot repeat one, and most keys of an object differ in length.
+            var keyLengths: UInt64 = 0
             skipWhitespace()
             if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
                 index += 1
@@ -157,14 +160,18 @@ extension JSONParser {
                     hasUnstorableFieldNames = isUnstorableKey(key)
                 }
                 if count < 16 {
-                    var earlier = node + 1
-                    // Lengths first, here: most keys differ in length, and the call to compare
-                    // bytes (with its copies of both nodes) showed in profiles on its own.
                     let keyLength = nodes[key].length
-                    for _ in 0..<count {
-                        if nodes[earlier].length == keyLength, sameKey(earlier, key) { throw duplicateKey(key, at: keyOffset) }
-                        earlier = nodes[earlier + 1].next(at: earlier + 1)
+                    let lengthBit: UInt64 = 1 << UInt64(min(keyLength, 63))
+                    if keyLengths & lengthBit != 0 {
+                        var earlier = node + 1
+                        // Lengths first, here: the call to compare bytes (with its copies of both
+                        // nodes) showed in profiles on its own.
+                        for _ in 0..<count {
+                            if nodes[earlier].length == keyLength, sameKey(earlier, key) { throw duplicateKey(key, at: keyOffset) }
+                            earlier = nodes[earlier + 1].next(at: earlier + 1)
+                        }
                     }
+                    keyLengths |= lengthBit
                 } else {
                     if seenKeys.isEmpty {
                         var earlier = node + 1

@@ -306,6 +306,31 @@ import Testing
         #expect((try? JSONParser.tape(Array(#"{\#(many),"k40":1}"#.utf8))) != nil)
     }
 
+    /// Small objects compare a key only with earlier keys of its length, noted in a bit per
+    /// length (one bit for all of 63 bytes and more): a repeat is found whatever lies between,
+    /// and keys that only share a length are not repeats.
+    @Test func duplicateKeysInSmallObjectsAreFoundByLength() throws {
+        let long = String(repeating: "x", count: 63)
+        let longer = String(repeating: "x", count: 70)
+        let repeats = [
+            #"{"ab":1,"abc":2,"a":3,"abcd":4,"abc":5}"#,
+            #"{"\#(long)":1,"\#(longer)":2,"\#(long)":3}"#,
+            #"{"\#(longer)":1,"y":2,"\#(longer)":3}"#,
+            #"{"a":{"b":1},"c":2,"a":3}"#,
+        ]
+        for text in repeats {
+            let error = #expect(throws: JSONParseError.self, "\(text.prefix(40))") { try JSONParser.tape(Array(text.utf8)) }
+            #expect(error?.code == "duplicate_key")
+        }
+        let distinct = [
+            #"{"ab":1,"cd":2,"ef":3,"a":{"ab":1},"gh":4}"#,
+            #"{"\#(long)":1,"\#(longer)":2,"\#(long)y":3,"\#(String(repeating: "y", count: 63))":4}"#,
+        ]
+        for text in distinct {
+            #expect((try? JSONParser.tape(Array(text.utf8))) != nil, "\(text.prefix(40))")
+        }
+    }
+
     /// A deterministic generator, so a failure here reproduces.
     struct SplitMix64: RandomNumberGenerator {
         var state: UInt64
