@@ -30,6 +30,33 @@ import Testing
         #expect(BSONWriter.encodedSize(cut) == BSONWriter.document(cut).count + 4)
     }
 
+    /// Names and strings of up to 16 bytes are copied in line, in four ways by length; longer
+    /// ones by `memmove`. Every length around those edges must reach libbson intact.
+    @Test("names and strings of every length from 0 to 40 bytes are written whole")
+    func namesAndStringsOfEveryLength() {
+        let alphabet = Array("abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJ")
+        var object = JSONObject()
+        for length in 0...40 {
+            let text = String(alphabet[0..<length])
+            object["k" + text] = .string(text)
+            object[String(alphabet[0..<max(length, 1)]).uppercased() + "#\(length)"] = .int(Int64(length))
+        }
+        let bytes = BSONWriter.document(object)
+        #expect(BSONDocument(bytes: bytes).toJSONObject() == object)
+        #expect(BSONReader.object(bytes) == object)
+    }
+
+    @Test("dates are whole milliseconds, rounded down, before and after 1970 and at the ends of the range")
+    func dateMilliseconds() {
+        let cases: [(TimeInterval, Int64)] = [
+            (1_704_164_410.1239, 1_704_164_410_123), (0, 0), (0.0009, 0), (-0.0001, -1), (-1.5, -1_500),
+            (-1_704_164_410.1231, -1_704_164_410_124), (1e17, Int64.max), (-1e17, Int64.min),
+        ]
+        for (seconds, expected) in cases {
+            #expect(BSONWriter.milliseconds(Date(timeIntervalSince1970: seconds)) == expected, "\(seconds)")
+        }
+    }
+
     @Test func readerAgreesWithLibbson() {
         let bytes = BSONWriter.document(Self.object)
         #expect(BSONReader.object(bytes) == BSONDocument(bytes: bytes).toJSONObject())
