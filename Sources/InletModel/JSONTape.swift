@@ -135,7 +135,7 @@ public final class JSONTape: Sendable {
     /// Byte equality through `memcmp`: the generic `elementsEqual` stepped an iterator per byte.
     /// Up to 16 bytes (field names, the normaliser's lookups) are compared as two overlapping
     /// words in line: a call into libc's `memcmp` per name showed in the batch profile.
-    @inline(__always)
+    @inlinable @inline(__always)
     public static func bytes(_ a: UnsafeBufferPointer<UInt8>, equal b: UnsafeBufferPointer<UInt8>) -> Bool {
         guard a.count == b.count else { return false }
         guard let first = a.baseAddress, let second = b.baseAddress, a.count > 0 else { return true }
