@@ -362,6 +362,23 @@ import Testing
         #expect(try SegmentFixture.normalize(padded, .track, limits: .init(maxEventBytes: 100)).rejected.map(\.code) == ["too_large"])
     }
 
+    @Test("without a batch context, the event's own is kept in order, with ip from the connection only when absent or null")
+    func eventContextAlone() throws {
+        let cases: [(String, [String], JSONValue?)] = [
+            (#""context":{"x":1,"ip":null,"y":2}"#, ["x", "ip", "y"], "203.0.113.7"),
+            (#""context":{"ip":"198.51.100.1","x":1}"#, ["ip", "x"], "198.51.100.1"),
+            (#""context":{"x":1}"#, ["x", "ip"], "203.0.113.7"),
+            (#""context":{}"#, ["ip"], "203.0.113.7"),
+            (#""context":null"#, ["ip"], "203.0.113.7"),
+        ]
+        for (member, keys, ip) in cases {
+            let body = #"{"batch":[{"type":"track","userId":"u","event":"E",\#(member)}]}"#
+            let context = try #require(try SegmentFixture.normalize(body, .batch).accepted.first?.document["context"]?.objectValue, "\(member)")
+            #expect(context.keys == keys, "\(member)")
+            #expect(context["ip"] == ip, "\(member)")
+        }
+    }
+
     @Test func contextsMergeTheSameWaySmallOrLarge() throws {
         // Large contexts are merged through hashing; the result must not depend on that.
         for extra in [0, 40] {

@@ -262,14 +262,17 @@ public enum SegmentNormalizer {
             context.appendMember(tape: tape, key: key, value: value)
         }
         let start = document.beginDocument("context")
-        let merge = ContextMerge(tape: tape, shared: shared, own: own)
         if let shared {
+            let merge = ContextMerge(tape: tape, shared: shared, own: own)
             tape.forEachMember(shared) { key, value in write(key, merge.ownValue(key) ?? value, into: &document, hasIP: &hasIP) }
-        }
-        if let own {
-            tape.forEachMember(own) { key, value in
-                if !merge.sharedHas(key) { write(key, value, into: &document, hasIP: &hasIP) }
+            if let own {
+                tape.forEachMember(own) { key, value in
+                    if !merge.sharedHas(key) { write(key, value, into: &document, hasIP: &hasIP) }
+                }
             }
+        } else if let own {
+            // No batch context (the usual batch, and every single call): nothing to merge with.
+            tape.forEachMember(own) { key, value in write(key, value, into: &document, hasIP: &hasIP) }
         }
         if !hasIP, let clientIP { document.append("ip", string: clientIP) }
         document.endDocument(start)
