@@ -153,15 +153,22 @@ public struct BSONWriter: Sendable {
     mutating func appendKey(_ type: ElementType, index: Int) {
         write(reserving: 22) { pointer in
             pointer.storeBytes(of: type.rawValue, as: UInt8.self)
-            let digits = Self.decimalDigits(index)
-            var value = index
-            for position in stride(from: digits, to: 0, by: -1) {
-                (pointer + position).storeBytes(of: UInt8(ascii: "0") + UInt8(value % 10), as: UInt8.self)
-                value /= 10
-            }
+            let digits = Self.putDecimal(index, at: pointer + 1)
             (pointer + 1 + digits).storeBytes(of: 0, as: UInt8.self)
             return digits + 2
         }
+    }
+
+    /// `value` (not negative) in decimal at `pointer`, as an array element's name; returns how
+    /// many digits it wrote (at most 19).
+    public static func putDecimal(_ value: Int, at pointer: UnsafeMutableRawPointer) -> Int {
+        let digits = decimalDigits(value)
+        var rest = value
+        for position in stride(from: digits - 1, through: 0, by: -1) {
+            pointer.storeBytes(of: UInt8(ascii: "0") + UInt8(rest % 10), toByteOffset: position, as: UInt8.self)
+            rest /= 10
+        }
+        return digits
     }
 
     /// How many digits `index` (not negative) has in decimal.

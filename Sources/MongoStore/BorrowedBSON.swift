@@ -28,6 +28,13 @@ enum BorrowedBSON {
         }
     }
 
+    /// What `bson_init_static` checks before libmongoc takes a document: the length prefix
+    /// matches the bytes, and they end with the document's NUL.
+    static func isOneDocument(_ bytes: [UInt8]) -> Bool {
+        bytes.count >= 5 && bytes.last == 0
+            && bytes.withUnsafeBytes { Int($0.loadUnaligned(as: Int32.self).littleEndian) } == bytes.count
+    }
+
     /// `document` behind a new ObjectId `_id`, byte for byte what libmongoc makes of a document
     /// without one, written into `scratch` (reused across a bulk) and lent like `with`. For
     /// documents known to have no top-level `_id`: libmongoc then finds one at once and copies
@@ -35,18 +42,18 @@ enum BorrowedBSON {
     static func withObjectID<Result>(
         _ document: [UInt8], ids: inout ObjectIDs, scratch: inout [UInt8], _ body: (OpaquePointer) -> Result
     ) -> Result? {
-        let idElement: [UInt8] = [0x07, UInt8(ascii: "_"), UInt8(ascii: "i"), UInt8(ascii: "d"), 0]
-        let length = document.count + idElement.count + 12
-        guard document.count >= 5, length <= Int32.max,
-              document.withUnsafeBytes({ Int($0.loadUnaligned(as: Int32.self).littleEndian) }) == document.count
-        else { return nil }
+        let length = document.count + ObjectIDs.idElementLength
+        guard isOneDocument(document), length <= Int32.max else { return nil }
         if scratch.count < length { scratch = [UInt8](repeating: 0, count: max(length, 2 * scratch.count)) }
         return scratch.withUnsafeMutableBytes { raw in
             let base = raw.baseAddress!
             base.storeBytes(of: Int32(length).littleEndian, as: Int32.self)
-            idElement.withUnsafeBytes { (base + 4).copyMemory(from: $0.baseAddress!, byteCount: idElement.count) }
-            ids.write(to: base + 4 + idElement.count)
-            document.withUnsafeBytes { (base + 21).copyMemory(from: $0.baseAddress! + 4, byteCount: document.count - 4) }
+            let header = ObjectIDs.idElementHeader
+            header.withUnsafeBytes { (base + 4).copyMemory(from: $0.baseAddress!, byteCount: header.count) }
+            ids.write(to: base + 4 + header.count)
+            document.withUnsafeBytes {
+                (base + 4 + ObjectIDs.idElementLength).copyMemory(from: $0.baseAddress! + 4, byteCount: document.count - 4)
+            }
             return with(UnsafeBufferPointer(start: base.assumingMemoryBound(to: UInt8.self), count: length), body)
         }
     }

@@ -1,3 +1,5 @@
+import InletModel
+
 /// One `insert` command for a flush of plain inserts: `{insert, ordered: false, documents: [...]}`,
 /// written straight from the documents' encoded bytes, with the ObjectId `_id` put in front of
 /// those that have none as they are copied in.
@@ -28,9 +30,9 @@ struct InsertCommand {
     let malformed: [Int]
 
     /// `nil` when a write is not a plain insert, or the flush is too large for one command.
-    init?(_ writes: some BulkWriteList, collection: String, ids: inout ObjectIDs) {
+    init?(_ writes: some BulkWriteList, collection: String) {
         guard writes.count <= Self.maxDocuments else { return nil }
-        let idLength = Self.idElement.count + 12
+        let idLength = ObjectIDs.idElementLength
         var size = 4 + 1 + 7 + 4 + collection.utf8.count + 1 + 1 + 8 + 1 + 1 + 10 + 4 + 1 + 1
         for index in 0..<writes.count {
             guard case .insert(let document, let addsId) = writes[index].kind else { return nil }
@@ -38,6 +40,8 @@ struct InsertCommand {
             size += 1 + 7 + document.count + (addsId ? idLength : 0)
         }
         guard size <= Self.maxBytes else { return nil }
+        // Reserved only now that the writes go as one command (the bulk API reserves its own).
+        var ids = ObjectIDs(count: writes.count)
 
         var operations: [Int] = []
         operations.reserveCapacity(writes.count)
@@ -68,18 +72,18 @@ struct InsertCommand {
             at += 4
             for index in 0..<writes.count {
                 guard case .insert(let document, let addsId) = writes[index].kind else { continue }
-                guard Self.isOneDocument(document) else {
+                guard BorrowedBSON.isOneDocument(document) else {
                     malformed.append(index)
                     continue
                 }
                 put(0x03)
-                at += Self.writeDecimal(operations.count, at: base + at)
+                at += BSONWriter.putDecimal(operations.count, at: base + at)
                 put(0)
                 document.withUnsafeBytes { document in
                     if addsId {
                         base.storeBytes(of: Int32(document.count + idLength).littleEndian, toByteOffset: at, as: Int32.self)
                         at += 4
-                        put(Self.idElement)
+                        put(ObjectIDs.idElementHeader)
                         ids.write(to: base + at)
                         at += 12
                         (base + at).copyMemory(from: document.baseAddress! + 4, byteCount: document.count - 4)
@@ -100,31 +104,5 @@ struct InsertCommand {
         }
         writeOfOperation = operations
         self.malformed = malformed
-    }
-
-    /// The type and name of an ObjectId `_id` element, before its 12 bytes.
-    private static let idElement: [UInt8] = [0x07, UInt8(ascii: "_"), UInt8(ascii: "i"), UInt8(ascii: "d"), 0]
-
-    /// What `bson_init_static` checks before libmongoc would take a document: the length prefix
-    /// matches the bytes, and they end with the document's NUL.
-    static func isOneDocument(_ document: [UInt8]) -> Bool {
-        document.count >= 5 && document.last == 0
-            && document.withUnsafeBytes { Int($0.loadUnaligned(as: Int32.self).littleEndian) } == document.count
-    }
-
-    /// `value` (0 ≤ value < 1,000,000) in decimal at `pointer`; returns how many digits it wrote.
-    static func writeDecimal(_ value: Int, at pointer: UnsafeMutableRawPointer) -> Int {
-        var digits = 1
-        var rest = value / 10
-        while rest > 0 {
-            digits += 1
-            rest /= 10
-        }
-        var remaining = value
-        for position in stride(from: digits - 1, through: 0, by: -1) {
-            pointer.storeBytes(of: UInt8(ascii: "0") + UInt8(remaining % 10), toByteOffset: position, as: UInt8.self)
-            remaining /= 10
-        }
-        return digits
     }
 }

@@ -216,8 +216,7 @@ extension MongoStore {
     /// nothing sent, when they are not all plain inserts or do not fit one command.
     static func executeInsertCommand(_ writes: some BulkWriteList, collection name: String,
                                      in collection: OpaquePointer) -> ([WriteResult], Bool)? {
-        var ids = ObjectIDs(count: writes.count)
-        guard let command = InsertCommand(writes, collection: name, ids: &ids) else { return nil }
+        guard let command = InsertCommand(writes, collection: name) else { return nil }
         var results: [WriteResult?] = Array(repeating: nil, count: writes.count)
         for index in command.malformed {
             results[index] = .done(.failed(reason: "not a BSON document"))

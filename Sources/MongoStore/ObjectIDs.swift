@@ -8,6 +8,11 @@ import Synchronization
 /// (a scan for the name, a malloc, two copies, and a getpid system call per ObjectId); the store
 /// writes the same `_id` in front of the document itself as it lends it (`MongoStore+Flushing`).
 struct ObjectIDs {
+    /// An ObjectId `_id` element before its 12 bytes: the type and the NUL-terminated name.
+    static let idElementHeader: [UInt8] = [0x07, UInt8(ascii: "_"), UInt8(ascii: "i"), UInt8(ascii: "d"), 0]
+    /// The whole `_id` element: header and id.
+    static let idElementLength = idElementHeader.count + 12
+
     private static let processUnique: (UInt32, UInt8) = {
         var generator = SystemRandomNumberGenerator()
         return (generator.next(), generator.next())

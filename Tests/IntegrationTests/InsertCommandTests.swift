@@ -11,8 +11,7 @@ import Testing
 @Suite("Insert command")
 struct InsertCommandTests {
     static func command(_ writes: [StoreWrite], collection: String = Collections.events) -> InsertCommand? {
-        var ids = ObjectIDs(count: writes.count)
-        return InsertCommand(writes.map(EncodedWrite.init), collection: collection, ids: &ids)
+        InsertCommand(writes.map(EncodedWrite.init), collection: collection)
     }
 
     @Test("the command libbson reads: insert, ordered false, each document with an _id put first only where it had none")
@@ -69,7 +68,7 @@ struct InsertCommandTests {
     @Test func indexesAsNames() {
         var buffer = [UInt8](repeating: 0, count: 8)
         for (value, text) in [(0, "0"), (7, "7"), (10, "10"), (999, "999"), (1_000, "1000"), (99_999, "99999")] {
-            let written = buffer.withUnsafeMutableBytes { InsertCommand.writeDecimal(value, at: $0.baseAddress!) }
+            let written = buffer.withUnsafeMutableBytes { BSONWriter.putDecimal(value, at: $0.baseAddress!) }
             #expect(String(decoding: buffer[..<written], as: UTF8.self) == text)
         }
     }
