@@ -5,7 +5,12 @@ import PackageDescription
 /// InletServer (TLS, HTTP/2, routes) → InletAuth → RateLimit (RedisClient) → Normalize → MongoStore → Forwarder.
 /// Release builds optimise across module boundaries: the hot path crosses five modules per
 /// request, and profiles show generic and retain/release overhead at those boundaries.
-let optimizeAcrossModules: [SwiftSetting] = [.unsafeFlags(["-cross-module-optimization"], .when(configuration: .release))]
+/// They also leave out the run-time exclusivity checks (`swift_beginAccess` around each access to
+/// a class's stored property): the compile-time checks stay, and debug builds, which run the
+/// tests, keep the run-time ones too (docs/benchmarks.md, thirteenth session).
+let releaseSettings: [SwiftSetting] = [
+    .unsafeFlags(["-cross-module-optimization", "-enforce-exclusivity=unchecked"], .when(configuration: .release)),
+]
 
 let package = Package(
     name: "inlet",
@@ -148,5 +153,5 @@ let package = Package(
 )
 
 for target in package.targets where target.type == .regular || target.type == .executable {
-    target.swiftSettings = (target.swiftSettings ?? []) + optimizeAcrossModules
+    target.swiftSettings = (target.swiftSettings ?? []) + releaseSettings
 }
