@@ -97,10 +97,14 @@ final class HTTP2RequestHandler: ChannelInboundHandler {
         }
         // The server's preface: its SETTINGS, then the connection's window raised at once (nginx
         // uses 2^31 − 1; each stream's own window already bounds what a client can make us buffer).
+        // SETTINGS_NO_RFC7540_PRIORITIES (RFC 9218): answers here are a few hundred bytes, so an
+        // RFC 7540 dependency tree would order nothing; without it nghttp2 keeps no tree for a
+        // client to reshape and no closed streams in it. PRIORITY frames are still read and counted.
         var settings = [
             nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS.rawValue), value: UInt32(limits.maxConcurrentStreams)),
             nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE.rawValue), value: UInt32(limits.maxHeaderListSize)),
             nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE.rawValue), value: UInt32(Self.windowSize)),
+            nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_NO_RFC7540_PRIORITIES.rawValue), value: 1),
         ]
         nghttp2_submit_settings(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), &settings, settings.count)
         let window = Int32(min(max(limits.connectionWindowSize, Self.windowSize), Int(Int32.max)))
