@@ -12,9 +12,9 @@ final class GroupCommitQueue: @unchecked Sendable {
         machine = GroupCommitStateMachine(settings: settings)
     }
 
-    func enqueue(
-        _ writes: [EncodedWrite], submission: Submission, enqueuedAt: NIODeadline, deadline: NIODeadline
-    ) -> GroupCommitStateMachine.EnqueueAction {
+    func enqueue<Writes: RandomAccessCollection<EncodedWrite>>(
+        _ writes: Writes, submission: Submission, enqueuedAt: NIODeadline, deadline: NIODeadline
+    ) -> GroupCommitStateMachine.EnqueueAction where Writes.Index == Int {
         condition.lock()
         let action = machine.enqueue(writes, submission: submission, enqueuedAt: enqueuedAt, deadline: deadline, now: .now())
         condition.unlock()

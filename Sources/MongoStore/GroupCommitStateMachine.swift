@@ -102,20 +102,19 @@ struct GroupCommitStateMachine {
     /// `enqueuedAt` and given up on at `deadline`. Each write's `Pending` is made in its slot:
     /// copying a prepared array of them in retained and released every document and the
     /// submission several times per write (about 4 % of the batch scenario's CPU).
-    mutating func enqueue(
-        _ writes: [EncodedWrite], submission: Submission, enqueuedAt: NIODeadline, deadline: NIODeadline, now: NIODeadline
-    ) -> EnqueueAction {
+    mutating func enqueue<Writes: RandomAccessCollection<EncodedWrite>>(
+        _ writes: Writes, submission: Submission, enqueuedAt: NIODeadline, deadline: NIODeadline, now: NIODeadline
+    ) -> EnqueueAction where Writes.Index == Int {
         if stopping { return .refuse(reason: "shut down") }
         if isRefusing(now: now) { return .refuse(reason: "unavailable") }
         if queue.count + inFlight + writes.count > settings.maxQueuedWrites { return .refuse(reason: "unavailable") }
         let wasEmpty = queue.isEmpty
-        writes.withUnsafeBufferPointer { writes in
-            for index in writes.indices {
-                let byteCount = writes[index].byteCount
-                timings.append(Timing(enqueuedAt: enqueuedAt, deadline: deadline, byteCount: byteCount))
-                queuedBytes += byteCount
-                queue.append(Pending(write: writes[index], submission: submission, index: index, enqueuedAt: enqueuedAt, deadline: deadline))
-            }
+        for index in writes.indices {
+            let byteCount = writes[index].byteCount
+            timings.append(Timing(enqueuedAt: enqueuedAt, deadline: deadline, byteCount: byteCount))
+            queuedBytes += byteCount
+            queue.append(Pending(write: writes[index], submission: submission, index: index - writes.startIndex,
+                                 enqueuedAt: enqueuedAt, deadline: deadline))
         }
         statistics.submittedWrites += writes.count
         return .enqueued(wake: wasEmpty || isBatchFull)

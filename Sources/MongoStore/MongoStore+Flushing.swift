@@ -88,7 +88,7 @@ extension MongoStore {
     /// Answers the submitters of a flush: `outcomes[i]` for `writes[i]`, skipping `nil`. Those
     /// waiting on an event loop are answered together, in one task per loop: their responses are
     /// then written in one go and share a flush, instead of costing a wake-up and a socket write
-    /// each. A request's writes sit side by side in a batch, so each run of one submission's
+    /// each. The task completes the submissions themselves: no closure is made per request. A request's writes sit side by side in a batch, so each run of one submission's
     /// writes is recorded under one lock rather than one per write.
     func answer(_ writes: [GroupCommitStateMachine.Pending], outcomes: [StoreOutcome?]) {
         // Counted before anyone is answered (so an answered client sees itself counted), and
@@ -105,7 +105,7 @@ extension MongoStore {
         if stored > 0 { metrics.stored.increment(by: stored) }
         if duplicate > 0 { metrics.duplicate.increment(by: duplicate) }
         if failed > 0 { metrics.failed.increment(by: failed) }
-        var byLoop: [ObjectIdentifier: (loop: any EventLoop, answers: [@Sendable () -> Void])] = [:]
+        var byLoop: [ObjectIdentifier: (loop: any EventLoop, submissions: [Submission])] = [:]
         // Read in place: copying each `Pending` out retained and released its document and submission.
         writes.withUnsafeBufferPointer { writes in
             var runStart = 0
@@ -113,20 +113,21 @@ extension MongoStore {
                 let submission = writes[runStart].submission
                 var runEnd = runStart + 1
                 while runEnd < writes.count, writes[runEnd].submission === submission { runEnd += 1 }
-                let run = (runStart..<runEnd).lazy.compactMap { position in
-                    outcomes[position].map { (index: writes[position].index, outcome: $0) }
-                }
+                let first = runStart
                 runStart = runEnd
-                guard let answer = submission.record(run) else { continue }
+                let finished = submission.record(runEnd - first) { offset in
+                    outcomes[first + offset].map { (index: writes[first + offset].index, outcome: $0) }
+                }
+                guard finished else { continue }
                 guard let loop = submission.eventLoop else {
-                    answer()
+                    submission.complete()
                     continue
                 }
-                byLoop[ObjectIdentifier(loop), default: (loop, [])].answers.append(answer)
+                byLoop[ObjectIdentifier(loop), default: (loop, [])].submissions.append(submission)
             }
         }
-        for (loop, answers) in byLoop.values {
-            loop.execute { for answer in answers { answer() } }
+        for (loop, submissions) in byLoop.values {
+            loop.execute { for submission in submissions { submission.complete() } }
         }
     }
 

@@ -125,19 +125,28 @@ public final class MongoStore: Sendable {
         guard !writes.isEmpty else { return Self.answerNow(on: eventLoop) { completion([]) } }
         let submission = Submission(count: writes.count, eventLoop: eventLoop, completion: completion)
         let now = NIODeadline.now()
-        // Encoded here, outside the queue's lock; read in place (no copy of each `StoreWrite`).
-        var encoded: [EncodedWrite] = []
-        encoded.reserveCapacity(writes.count)
-        writes.withUnsafeBufferPointer { writes in
-            for index in writes.indices { encoded.append(EncodedWrite(writes[index])) }
+        let action: GroupCommitStateMachine.EnqueueAction
+        if writes.count == 1 {
+            // The usual request (one event): no array for its one write.
+            action = queue.enqueue(CollectionOfOne(EncodedWrite(writes[0])), submission: submission, enqueuedAt: now,
+                                   deadline: now + configuration.retryDeadline)
+        } else {
+            // Encoded here, outside the queue's lock; read in place (no copy of each `StoreWrite`).
+            var encoded: [EncodedWrite] = []
+            encoded.reserveCapacity(writes.count)
+            writes.withUnsafeBufferPointer { writes in
+                for index in writes.indices { encoded.append(EncodedWrite(writes[index])) }
+            }
+            action = queue.enqueue(encoded, submission: submission, enqueuedAt: now, deadline: now + configuration.retryDeadline)
         }
-        switch queue.enqueue(encoded, submission: submission, enqueuedAt: now, deadline: now + configuration.retryDeadline) {
+        switch action {
         case .enqueued:
             metrics.queueDepth.record(queue.queueDepth)
         case .refuse(let reason):
             metrics.failed.increment(by: writes.count)
-            let refused = submission.record(writes.indices.lazy.map { (index: $0, outcome: StoreOutcome.failed(reason: reason)) })
-            if let refused { Self.answerNow(on: eventLoop, refused) }
+            if submission.record(writes.count, { (index: $0, outcome: StoreOutcome.failed(reason: reason)) }) {
+                Self.answerNow(on: eventLoop, submission.complete)
+            }
         }
     }
 

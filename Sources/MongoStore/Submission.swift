@@ -1,43 +1,92 @@
 import InletModel
-import NIOConcurrencyHelpers
 import NIOCore
+import Synchronization
 
 /// One call to `submit`: its writes may be flushed in different batches (retries, batch limits),
 /// so outcomes are gathered here and the caller is answered once, when the last one is known.
+///
+/// One allocation per request besides the outcomes: the lock and the record of which writes are
+/// answered live inline. A request's objects are made on an event loop and, being answered by a
+/// flusher, used to be freed there too; each was another cache miss and cross-thread free.
 final class Submission: Sendable {
-    private struct State {
-        var outcomes: [StoreOutcome?]
+    private struct State: Sendable {
+        /// Placeholders until recorded (`recorded` tells which are).
+        var outcomes: [StoreOutcome]
+        var recorded: RecordedWrites
         var remaining: Int
+        var answered = false
     }
 
-    private let state: NIOLockedValueBox<State>
+    private let state: Mutex<State>
     private let completion: @Sendable ([StoreOutcome]) -> Void
     /// The event loop the submitter waits on, if any: completions for one loop are delivered
     /// together in one task there (see `MongoStore.answer`).
     let eventLoop: (any EventLoop)?
 
     init(count: Int, eventLoop: (any EventLoop)? = nil, completion: @escaping @Sendable ([StoreOutcome]) -> Void) {
-        state = NIOLockedValueBox(State(outcomes: Array(repeating: nil, count: count), remaining: count))
+        state = Mutex(State(outcomes: Array(repeating: Self.unanswered, count: count), recorded: RecordedWrites(count: count),
+                            remaining: count))
         self.eventLoop = eventLoop
         self.completion = completion
     }
 
-    /// Records several outcomes under one lock (a flush answers a request's writes together);
-    /// the first outcome recorded for a write wins. Returns the submitter's answer when the
-    /// last outcome it waited for is among them.
-    func record<Outcomes: Sequence<(index: Int, outcome: StoreOutcome)>>(_ outcomes: Outcomes) -> (@Sendable () -> Void)? {
-        let finished: [StoreOutcome]? = state.withLockedValue { state in
+    /// What a write not answered by the time its submission completes would report; only a bug gets there.
+    private static let unanswered = StoreOutcome.failed(reason: "internal")
+
+    /// Records several outcomes under one lock (a flush answers a request's writes together):
+    /// `outcome(i)` for `i` in `0..<count` gives a write's index and outcome, or `nil` to skip.
+    /// The first outcome recorded for a write wins. Returns `true` when the last outcome the
+    /// submitter waited for is among them: then call `complete()`, once. (A closure that does not
+    /// escape, rather than a sequence: the lazy sequence a flush passed kept its closure on the heap.)
+    func record(_ count: Int, _ outcome: (Int) -> (index: Int, outcome: StoreOutcome)?) -> Bool {
+        state.withLock { state in
             var recorded = false
-            for (index, outcome) in outcomes where state.outcomes[index] == nil {
+            for position in 0..<count {
+                guard let (index, outcome) = outcome(position), state.recorded.insert(index) else { continue }
                 state.outcomes[index] = outcome
                 state.remaining -= 1
                 recorded = true
             }
-            guard recorded, state.remaining == 0 else { return nil }
-            return state.outcomes.map { $0 ?? .failed(reason: "internal") }
+            return recorded && state.remaining == 0
         }
-        guard let finished else { return nil }
-        let completion = self.completion
-        return { completion(finished) }
+    }
+
+    /// `record` of a list.
+    func record(_ outcomes: [(index: Int, outcome: StoreOutcome)]) -> Bool {
+        record(outcomes.count) { outcomes[$0] }
+    }
+
+    /// Hands the outcomes to the submitter (after `record` returned `true`). The array goes out
+    /// as it is, not copied.
+    func complete() {
+        let outcomes: [StoreOutcome]? = state.withLock { state in
+            guard state.remaining == 0, !state.answered else { return nil }
+            state.answered = true
+            defer { state.outcomes = [] }
+            return state.outcomes
+        }
+        if let outcomes { completion(outcomes) }
+    }
+}
+
+/// Which of a submission's writes have an outcome. Requests of up to 64 writes (all but the largest
+/// batches) need no allocation for it.
+struct RecordedWrites: Sendable {
+    private var small: UInt64 = 0
+    private var large: [Bool]
+
+    init(count: Int) {
+        large = count > 64 ? Array(repeating: false, count: count) : []
+    }
+
+    /// Marks `index`; `false` if it was marked already.
+    mutating func insert(_ index: Int) -> Bool {
+        if large.isEmpty {
+            let bit = UInt64(1) << UInt64(index)
+            defer { small |= bit }
+            return small & bit == 0
+        }
+        defer { large[index] = true }
+        return !large[index]
     }
 }

@@ -32,12 +32,27 @@ struct FlushAnswerTests {
     func recordsRunsOfOutcomes() {
         let answers = NIOLockedValueBox<[[StoreOutcome]]>([])
         let submission = Submission(count: 3) { outcomes in answers.withLockedValue { $0.append(outcomes) } }
-        #expect(submission.record([(index: 0, outcome: StoreOutcome.stored), (index: 2, outcome: .stored)]) == nil)
-        #expect(submission.record([(index: 2, outcome: StoreOutcome.failed(reason: "late"))]) == nil)
-        let answer = submission.record([(index: 1, outcome: StoreOutcome.duplicate), (index: 0, outcome: .failed(reason: "late"))])
-        #expect(answer != nil)
-        answer?()
-        #expect(answers.withLockedValue { $0 } == [[.stored, .duplicate, .stored]])
-        #expect(submission.record([(index: 1, outcome: StoreOutcome.stored)]) == nil)
+        #expect(!submission.record([(index: 0, outcome: StoreOutcome.stored), (index: 2, outcome: .stored)]))
+        #expect(!submission.record([(index: 2, outcome: StoreOutcome.failed(reason: "late"))]))
+        submission.complete()
+        #expect(answers.withLockedValue { $0 }.isEmpty, "completed before its last outcome")
+        #expect(submission.record([(index: 1, outcome: StoreOutcome.duplicate), (index: 0, outcome: .failed(reason: "late"))]))
+        submission.complete()
+        submission.complete()
+        #expect(answers.withLockedValue { $0 } == [[.stored, .duplicate, .stored]], "answered once")
+        #expect(!submission.record([(index: 1, outcome: StoreOutcome.stored)]))
+    }
+
+    @Test("a submission of more than 64 writes keeps track of each one (the first outcome of a write wins)")
+    func recordsLargeSubmissions() {
+        let answers = NIOLockedValueBox<[[StoreOutcome]]>([])
+        let count = 130
+        let submission = Submission(count: count) { outcomes in answers.withLockedValue { $0.append(outcomes) } }
+        #expect(!submission.record((0..<count - 1).map { (index: $0, outcome: StoreOutcome.stored) }))
+        #expect(!submission.record([(index: 64, outcome: StoreOutcome.failed(reason: "late"))]))
+        #expect(submission.record([(index: count - 1, outcome: StoreOutcome.duplicate)]))
+        submission.complete()
+        let expected = Array(repeating: StoreOutcome.stored, count: count - 1) + [.duplicate]
+        #expect(answers.withLockedValue { $0 } == [expected])
     }
 }

@@ -95,18 +95,28 @@ final class EventsEndpoint: Endpoint {
                 return answer(.success(refusal))
             }
             let headers = EndpointSupport.rateLimitHeaders(decision)
-            self.store(batch, source: source, now: now, on: eventLoop) { durable in
-                guard durable else { return answer(.success(.error(.storageUnavailable(), headers: headers))) }
-                self.eventsStored.increment(by: batch.accepted.count)
-                answer(.success(Self.answer(status: .ok, accepted: batch.accepted.count, rejected: batch.rejected, headers: headers)))
+            let (writes, dependents, hasTriggers) = self.writes(for: batch, source: source, now: now)
+            let (accepted, rejected) = (batch.accepted.count, batch.rejected)
+            // One closure per request from here to the answer: each is an allocation, made on the
+            // loop and freed after the store has answered.
+            self.store.submit(writes, then: dependents, on: eventLoop) { outcomes in
+                if hasTriggers { self.triggersStored() }
+                if let failure = outcomes.first(where: { !$0.isDurable }) {
+                    let failed = outcomes.count { !$0.isDurable }
+                    self.logger.warning("events not stored", metadata: ["failed": "\(failed)", "reason": "\(failure)"])
+                    return answer(.success(.error(.storageUnavailable(), headers: headers)))
+                }
+                self.eventsStored.increment(by: accepted)
+                answer(.success(Self.answer(status: .ok, accepted: accepted, rejected: rejected, headers: headers)))
             }
         }
     }
 
-    /// Submits every event with its profile writes, and its triggers as dependents of the event's
-    /// own insert; `durable` is called with `true` only when all of them are durable.
-    private func store(_ batch: SegmentBatch, source: SourceRoute, now: Date, on eventLoop: any EventLoop,
-                       durable: @escaping @Sendable (Bool) -> Void) {
+    /// Every event's insert with its profile writes, and its triggers as dependents of the event's
+    /// own insert (`MongoStore.submit(_:then:)`): the answer is `200` only when all are durable.
+    private func writes(for batch: SegmentBatch, source: SourceRoute, now: Date)
+        -> (writes: [StoreWrite], dependents: [[StoreWrite]], hasTriggers: Bool)
+    {
         let rules = routes.triggers(tenantId: source.tenantId, appliesTo: .events)
         var writes: [StoreWrite] = []
         var dependents: [[StoreWrite]] = []
@@ -127,14 +137,7 @@ final class EventsEndpoint: Endpoint {
                 }
             }
         }
-        let hasTriggers = dependents.contains { !$0.isEmpty }
-        store.submit(writes, then: dependents, on: eventLoop) { outcomes in
-            if hasTriggers { self.triggersStored() }
-            guard let failure = outcomes.first(where: { !$0.isDurable }) else { return durable(true) }
-            let failed = outcomes.count { !$0.isDurable }
-            self.logger.warning("events not stored", metadata: ["failed": "\(failed)", "reason": "\(failure)"])
-            durable(false)
-        }
+        return (writes, dependents, dependents.contains { !$0.isEmpty })
     }
 
     /// The write key from HTTP Basic auth (user name), else `writeKey` in the body or its first event.
@@ -152,10 +155,13 @@ final class EventsEndpoint: Endpoint {
         return nil
     }
 
+    /// The usual answer's body, made once.
+    private static let success = Array(#"{"success":true}"#.utf8)
+
     /// `{"success":true}`, with `accepted` and `rejected` when something was rejected.
     static func answer(status: HTTPResponseStatus, accepted: Int, rejected: [EventRejection], headers: [(String, String)]) -> InletResponse {
         guard !rejected.isEmpty || status != .ok else {
-            return .json(.ok, Array(#"{"success":true}"#.utf8), headers: headers)
+            return .json(.ok, success, headers: headers)
         }
         let list: [JSONValue] = rejected.map {
             ["index": .int(Int64($0.index)), "code": .string($0.code), "message": .string($0.message)]

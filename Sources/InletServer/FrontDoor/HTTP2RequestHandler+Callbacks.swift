@@ -159,9 +159,8 @@ extension HTTP2RequestHandler {
         // The connection's window is always given back at once; streams hold back their own.
         nghttp2_session_consume_connection(session, length)
         guard let stream = handler.stream(streamID) else { return 0 }
-        var buffer = handler.allocator.buffer(capacity: length)
-        buffer.writeBytes(UnsafeRawBufferPointer(start: data, count: length))
-        stream.receiveData(buffer)
+        // Lent, not copied into a buffer of its own: a whole body is appended from here.
+        stream.receiveData(UnsafeRawBufferPointer(start: data, count: length))
         return 0
     }
 

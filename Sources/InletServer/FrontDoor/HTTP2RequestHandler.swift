@@ -45,6 +45,8 @@ final class HTTP2RequestHandler: ChannelInboundHandler {
     private let protocolErrors: Counter
     private let logger: Logger
     private(set) lazy var remoteIP: String? = context?.channel.remoteAddress?.ipAddress
+    /// Strings of the header fields the connection's recent requests carried, reused by the next.
+    var recentFields = RecentFieldStrings()
 
     /// A send is scheduled for the end of this event-loop tick.
     private var sendScheduled = false

@@ -61,13 +61,14 @@ final class HTTP2StreamExchange: ExchangeTransport {
             case 7 where Self.equals(name, ":method"): method = String(decoding: value, as: UTF8.self)
             // HTTP/2's authority is HTTP/1's Host, which signature schemes and logs expect. Pseudo-header
             // fields come first, so no `host` field can precede it.
-            case 10 where Self.equals(name, ":authority"): fields.append(("host", String(decoding: value, as: UTF8.self)))
+            case 10 where Self.equals(name, ":authority"):
+                fields.append(("host", connection?.recentFields.string(value) ?? String(decoding: value, as: UTF8.self)))
             default: break
             }
             return true
         }
-        let nameText = String(decoding: name, as: UTF8.self)
-        let valueText = String(decoding: value, as: UTF8.self)
+        let nameText = connection?.recentFields.string(name) ?? String(decoding: name, as: UTF8.self)
+        let valueText = connection?.recentFields.string(value) ?? String(decoding: value, as: UTF8.self)
         // The first of each name counts, as in `HTTPHeaders.first(name:)`.
         switch name.count {
         case 12 where headFields.requestId == nil && Self.equals(name, "x-request-id"): headFields.requestId = valueText
@@ -99,10 +100,11 @@ final class HTTP2StreamExchange: ExchangeTransport {
         if endStream { exchange?.receiveEnd() }
     }
 
-    func receiveData(_ buffer: ByteBuffer) {
-        credit += buffer.readableBytes
-        declaredRemaining? -= buffer.readableBytes
-        exchange?.receiveBody(buffer)
+    /// A DATA chunk, lent by nghttp2 for this call only.
+    func receiveData(_ bytes: UnsafeRawBufferPointer) {
+        credit += bytes.count
+        declaredRemaining? -= bytes.count
+        exchange?.receiveBody(bytes: bytes)
     }
 
     /// The request's last frame (DATA or trailers) arrived.

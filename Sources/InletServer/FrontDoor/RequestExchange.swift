@@ -167,21 +167,30 @@ final class RequestExchange {
             receiveStreamedBody(buffer, upload: upload)
             return
         }
+        buffer.withUnsafeReadableBytes { receiveBody(bytes: $0) }
+    }
+
+    /// Body bytes lent for this call only (HTTP/2's DATA, where nghttp2 decoded it): a buffered
+    /// body is appended from them directly, without a `ByteBuffer` made for each chunk.
+    func receiveBody(bytes: UnsafeRawBufferPointer) {
+        if case .streaming(let upload) = state {
+            guard let allocator = transport?.allocator else { return }
+            receiveStreamedBody(allocator.buffer(bytes: bytes), upload: upload)
+            return
+        }
         guard case .receiving(let receiving) = state else { return }
         let limit = receiving.target.maxBodyBytes
         var failure: GzipInflater.Failure?
-        buffer.withUnsafeReadableBytes { bytes in
-            if let inflater = receiving.inflater {
-                do throws(GzipInflater.Failure) {
-                    try inflater.inflate(bytes, into: &receiving.body)
-                } catch {
-                    failure = error
-                }
-            } else if receiving.body.count + bytes.count > limit {
-                failure = .tooLarge
-            } else {
-                receiving.body.append(contentsOf: bytes)
+        if let inflater = receiving.inflater {
+            do throws(GzipInflater.Failure) {
+                try inflater.inflate(bytes, into: &receiving.body)
+            } catch {
+                failure = error
             }
+        } else if receiving.body.count + bytes.count > limit {
+            failure = .tooLarge
+        } else {
+            receiving.body.append(contentsOf: bytes)
         }
         if let failure {
             state = .discarding
