@@ -105,7 +105,9 @@ extension MongoStore {
         if stored > 0 { metrics.stored.increment(by: stored) }
         if duplicate > 0 { metrics.duplicate.increment(by: duplicate) }
         if failed > 0 { metrics.failed.increment(by: failed) }
-        var byLoop: [ObjectIdentifier: (loop: any EventLoop, submissions: [Submission])] = [:]
+        // Usually one or two loops: a list, not a dictionary (whose `default:` closure was
+        // allocated for every request).
+        var byLoop: [(loop: any EventLoop, submissions: [Submission])] = []
         // Read in place: copying each `Pending` out retained and released its document and submission.
         writes.withUnsafeBufferPointer { writes in
             var runStart = 0
@@ -113,20 +115,21 @@ extension MongoStore {
                 let submission = writes[runStart].submission
                 var runEnd = runStart + 1
                 while runEnd < writes.count, writes[runEnd].submission === submission { runEnd += 1 }
-                let first = runStart
+                let run = runStart..<runEnd
                 runStart = runEnd
-                let finished = submission.record(runEnd - first) { offset in
-                    outcomes[first + offset].map { (index: writes[first + offset].index, outcome: $0) }
-                }
-                guard finished else { continue }
+                guard submission.record(run, of: writes, outcomes: outcomes) else { continue }
                 guard let loop = submission.eventLoop else {
                     submission.complete()
                     continue
                 }
-                byLoop[ObjectIdentifier(loop), default: (loop, [])].submissions.append(submission)
+                if let known = byLoop.firstIndex(where: { $0.loop === loop }) {
+                    byLoop[known].submissions.append(submission)
+                } else {
+                    byLoop.append((loop, [submission]))
+                }
             }
         }
-        for (loop, submissions) in byLoop.values {
+        for (loop, submissions) in byLoop {
             loop.execute { for submission in submissions { submission.complete() } }
         }
     }

@@ -144,7 +144,7 @@ public final class MongoStore: Sendable {
             metrics.queueDepth.record(queue.queueDepth)
         case .refuse(let reason):
             metrics.failed.increment(by: writes.count)
-            if submission.record(writes.count, { (index: $0, outcome: StoreOutcome.failed(reason: reason)) }) {
+            if submission.recordAll(.failed(reason: reason)) {
                 Self.answerNow(on: eventLoop, submission.complete)
             }
         }

@@ -15,6 +15,14 @@ final class Submission: Sendable {
         var recorded: RecordedWrites
         var remaining: Int
         var answered = false
+
+        /// `false` if the write had its outcome already.
+        mutating func record(_ outcome: StoreOutcome, for index: Int) -> Bool {
+            guard recorded.insert(index) else { return false }
+            outcomes[index] = outcome
+            remaining -= 1
+            return true
+        }
     }
 
     private let state: Mutex<State>
@@ -33,27 +41,42 @@ final class Submission: Sendable {
     /// What a write not answered by the time its submission completes would report; only a bug gets there.
     private static let unanswered = StoreOutcome.failed(reason: "internal")
 
-    /// Records several outcomes under one lock (a flush answers a request's writes together):
-    /// `outcome(i)` for `i` in `0..<count` gives a write's index and outcome, or `nil` to skip.
-    /// The first outcome recorded for a write wins. Returns `true` when the last outcome the
-    /// submitter waited for is among them: then call `complete()`, once. (A closure that does not
-    /// escape, rather than a sequence: the lazy sequence a flush passed kept its closure on the heap.)
-    func record(_ count: Int, _ outcome: (Int) -> (index: Int, outcome: StoreOutcome)?) -> Bool {
+    /// Records the outcomes a flush has for this submission's writes at `run` of its batch, under
+    /// one lock (a flush answers a request's writes together); `nil` outcomes are skipped, and the
+    /// first outcome recorded for a write wins. Returns `true` when the last outcome the submitter
+    /// waited for is among them: then call `complete()`, once. Plain arguments rather than a
+    /// sequence or a closure: both were allocated on the heap, once per request.
+    func record(_ run: Range<Int>, of batch: UnsafeBufferPointer<GroupCommitStateMachine.Pending>, outcomes: [StoreOutcome?]) -> Bool {
         state.withLock { state in
             var recorded = false
-            for position in 0..<count {
-                guard let (index, outcome) = outcome(position), state.recorded.insert(index) else { continue }
-                state.outcomes[index] = outcome
-                state.remaining -= 1
-                recorded = true
+            for position in run {
+                guard let outcome = outcomes[position] else { continue }
+                recorded = state.record(outcome, for: batch[position].index) || recorded
             }
             return recorded && state.remaining == 0
         }
     }
 
-    /// `record` of a list.
+    /// Records `outcome` for every write not answered yet (a refused submission).
+    func recordAll(_ outcome: StoreOutcome) -> Bool {
+        state.withLock { state in
+            var recorded = false
+            for index in state.outcomes.indices {
+                recorded = state.record(outcome, for: index) || recorded
+            }
+            return recorded && state.remaining == 0
+        }
+    }
+
+    /// `record` of a list of writes' indices and outcomes.
     func record(_ outcomes: [(index: Int, outcome: StoreOutcome)]) -> Bool {
-        record(outcomes.count) { outcomes[$0] }
+        state.withLock { state in
+            var recorded = false
+            for (index, outcome) in outcomes {
+                recorded = state.record(outcome, for: index) || recorded
+            }
+            return recorded && state.remaining == 0
+        }
     }
 
     /// Hands the outcomes to the submitter (after `record` returned `true`). The array goes out
