@@ -129,15 +129,27 @@ public struct BSONWriter: Sendable {
     }
 
     /// Closes the document opened at `start`. Closing the outermost one (at 0) cuts the array to
-    /// the bytes written, so `bytes` hands it over without a copy.
-    public mutating func endDocument(_ start: Int) {
+    /// the bytes written, so `bytes` hands it over without a copy; `keepingRoom` leaves the room
+    /// past it for more documents (several written one after another: `finish()` cuts then).
+    public mutating func endDocument(_ start: Int, keepingRoom: Bool = false) {
         write(reserving: 1) { pointer in
             pointer.storeBytes(of: 0, as: UInt8.self)
             return 1
         }
         let length = Int32(truncatingIfNeeded: count - start)
         storage.withUnsafeMutableBytes { Self.putInt32(length, at: $0.baseAddress! + start) }
-        if start == 0 { storage.removeLast(storage.count - count) }
+        if start == 0, !keepingRoom { finish() }
+    }
+
+    /// Cuts the array to the bytes written, so `bytes` hands them over without a copy.
+    public mutating func finish() {
+        if storage.count > count { storage.removeLast(storage.count - count) }
+    }
+
+    /// Forgets what was written from `position` on (a document abandoned half-way).
+    public mutating func truncate(to position: Int) {
+        precondition(position >= 0 && position <= count, "BSONWriter: truncating past what was written")
+        count = position
     }
 
     mutating func appendKey(_ type: ElementType, _ key: UnsafeBufferPointer<UInt8>) {

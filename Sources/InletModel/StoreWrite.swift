@@ -11,8 +11,9 @@ public struct StoreWrite: Sendable, Hashable {
         /// path's: the normaliser reserves the name). The store puts in front of it the ObjectId
         /// `_id` that libmongoc would otherwise add by looking for one and copying the document.
         /// The maker must be right: a document holding `_id` after all would be sent with two
-        /// (mongod refuses that, SecantusDB stores it); debug builds assert it.
-        case insertBSONWithoutId(document: [UInt8])
+        /// (mongod refuses that, SecantusDB stores it); debug builds assert it. A slice: the
+        /// event path lends each event's document from the one buffer of its request's.
+        case insertBSONWithoutId(document: ArraySlice<UInt8>)
         /// Update the one document matching `filter` with the update operators in `update`
         /// (`$set`, `$setOnInsert`, `$max`, ...), inserting it when none matches.
         case upsert(filter: JSONObject, update: JSONObject)
@@ -39,6 +40,10 @@ public struct StoreWrite: Sendable, Hashable {
     }
 
     public static func insert(_ collection: String, bsonWithoutId document: [UInt8]) -> StoreWrite {
+        StoreWrite(collection: collection, kind: .insertBSONWithoutId(document: document[...]))
+    }
+
+    public static func insert(_ collection: String, bsonWithoutId document: ArraySlice<UInt8>) -> StoreWrite {
         StoreWrite(collection: collection, kind: .insertBSONWithoutId(document: document))
     }
 

@@ -17,6 +17,11 @@ enum BorrowedBSON {
         bytes.withUnsafeBufferPointer { with($0, body) }
     }
 
+    /// `with`, for a document that is a slice of a larger buffer (an event's, in its request's).
+    static func with<Result>(_ bytes: ArraySlice<UInt8>, _ body: (OpaquePointer) -> Result) -> Result? {
+        bytes.withUnsafeBufferPointer { with($0, body) }
+    }
+
     static func with<Result>(_ buffer: UnsafeBufferPointer<UInt8>, _ body: (OpaquePointer) -> Result) -> Result? {
         guard let base = buffer.baseAddress else { return nil }
         return withUnsafeTemporaryAllocation(byteCount: inlet_bson_t_size(), alignment: inlet_bson_t_alignment()) { storage in
@@ -30,7 +35,7 @@ enum BorrowedBSON {
 
     /// What `bson_init_static` checks before libmongoc takes a document: the length prefix
     /// matches the bytes, and they end with the document's NUL.
-    static func isOneDocument(_ bytes: [UInt8]) -> Bool {
+    static func isOneDocument(_ bytes: ArraySlice<UInt8>) -> Bool {
         bytes.count >= 5 && bytes.last == 0
             && bytes.withUnsafeBytes { Int($0.loadUnaligned(as: Int32.self).littleEndian) } == bytes.count
     }
@@ -40,7 +45,7 @@ enum BorrowedBSON {
     /// documents known to have no top-level `_id`: libmongoc then finds one at once and copies
     /// the document into its bulk as is.
     static func withObjectID<Result>(
-        _ document: [UInt8], ids: inout ObjectIDs, scratch: inout [UInt8], _ body: (OpaquePointer) -> Result
+        _ document: ArraySlice<UInt8>, ids: inout ObjectIDs, scratch: inout [UInt8], _ body: (OpaquePointer) -> Result
     ) -> Result? {
         let length = document.count + ObjectIDs.idElementLength
         guard isOneDocument(document), length <= Int32.max else { return nil }

@@ -9,7 +9,8 @@ struct EncodedWrite: Sendable {
     enum Kind: Sendable {
         /// `addsId`: the document has no top-level `_id`, so the store puts one in front of it
         /// when it hands it to libmongoc (`BorrowedBSON.withObjectID`), as libmongoc would have.
-        case insert([UInt8], addsId: Bool)
+        /// A slice: an event's document is lent from the buffer of its request's documents.
+        case insert(ArraySlice<UInt8>, addsId: Bool)
         case upsert(filter: [UInt8], update: [UInt8])
         /// An insert whose duplicate-key error is answered by running `update` (an upsert) instead.
         indirect case insertOrUpdate([UInt8], update: EncodedWrite)
@@ -24,14 +25,14 @@ struct EncodedWrite: Sendable {
         switch write.kind {
         case .insert(let document):
             let encoded = BSONWriter.document(document)
-            kind = .insert(encoded, addsId: document["_id"] == nil)
+            kind = .insert(encoded[...], addsId: document["_id"] == nil)
             byteCount = encoded.count
         case .insertBSON(let bytes):
             // Unknown (an element type it cannot step over): libmongoc looks for itself.
-            kind = .insert(bytes, addsId: BSONTopLevelKeys.contains("_id", in: bytes) == false)
+            kind = .insert(bytes[...], addsId: BSONTopLevelKeys.contains("_id", in: bytes) == false)
             byteCount = bytes.count
         case .insertBSONWithoutId(let bytes):
-            assert(BSONTopLevelKeys.contains("_id", in: bytes) == false, "a document declared without _id has one")
+            assert(BSONTopLevelKeys.contains("_id", in: Array(bytes)) == false, "a document declared without _id has one")
             kind = .insert(bytes, addsId: true)
             byteCount = bytes.count
         case .upsert(let filter, let update):

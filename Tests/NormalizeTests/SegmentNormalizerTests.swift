@@ -394,4 +394,33 @@ import Testing
             #expect(context["c"] == 3)
         }
     }
+
+    @Test("a request's documents share one buffer, back to back, each whole; rejected events leave no bytes in it")
+    func documentsShareOneBuffer() throws {
+        let body = #"""
+            {"batch":[
+              {"type":"track","event":"First","userId":"u-1","messageId":"m-1"},
+              {"type":"track","userId":"u-1","messageId":"no-event-name"},
+              {"type":"identify","userId":"u-2","traits":{"plan":"pro"},"messageId":"m-2"},
+              [1, 2],
+              {"type":"page","anonymousId":"a-3","name":"Home","messageId":"m-3"}
+            ]}
+            """#
+        let batch = try SegmentFixture.normalize(body, .batch)
+        #expect(batch.rejected.map(\.index) == [1, 3])
+        #expect(batch.accepted.map(\.messageId) == ["m-1", "m-2", "m-3"])
+        #expect(batch.accepted.map { $0.document["type"] } == ["track", "identify", "page"])
+        // Each document is one BSON document by its own length prefix and ends with its NUL.
+        for event in batch.accepted {
+            let bytes = event.bson
+            #expect(bytes.count > 5 && bytes.last == 0)
+            #expect(bytes.withUnsafeBytes { Int(Int32(littleEndian: $0.loadUnaligned(as: Int32.self))) } == bytes.count)
+        }
+        // Back to back in one allocation: each begins where the one before ended.
+        let places = batch.accepted.map { $0.bsonBytes.indices }
+        #expect(places.first?.lowerBound == 0)
+        #expect(zip(places, places.dropFirst()).allSatisfy { $0.upperBound == $1.lowerBound })
+        let bases = batch.accepted.map { event in event.bsonBytes.withUnsafeBufferPointer { $0.baseAddress! - event.bsonBytes.startIndex } }
+        #expect(Set(bases).count == 1, "the documents are not in one buffer")
+    }
 }

@@ -125,7 +125,7 @@ final class EventsEndpoint: Endpoint {
         batch.accepted.withUnsafeBufferPointer { events in
             for index in events.indices {
                 // The normaliser reserves `_id`: the store may give each document its ObjectId directly.
-                writes.append(.insert(Collections.events, bsonWithoutId: events[index].bson))
+                writes.append(.insert(Collections.events, bsonWithoutId: events[index].bsonBytes))
                 // The document is decoded from its BSON only when there are rules to match it against.
                 if !rules.isEmpty {
                     dependents.append(TriggerOutbox.writes(for: events[index].document, documentId: events[index].messageId, rules: rules,

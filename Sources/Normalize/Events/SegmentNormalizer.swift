@@ -22,8 +22,10 @@ public enum SegmentNormalizer {
         if let forcedType = endpoint.eventType {
             let shared = Shared(context: nil, sentAt: nil)
             var recent = RecentTimestamps()
+            var documents = Documents(capacity: tape.byteLength(root) + documentRoom)
             append(root, Fields(tape, root), index: 0, type: forcedType, tape: tape, shared: shared, context: context, limits: limits,
-                   recent: &recent, to: &batch)
+                   recent: &recent, to: &batch, documents: &documents)
+            documents.lend(to: &batch)
             return batch
         }
 
@@ -36,6 +38,9 @@ public enum SegmentNormalizer {
         let shared = try Shared(tape, root)
         var recent = RecentTimestamps()
         batch.accepted.reserveCapacity(tape.count(events))
+        // Every document of the request in one buffer, sized for the events as sent plus what
+        // normalising adds to each.
+        var documents = Documents(capacity: tape.byteLength(events) + tape.count(events) * documentRoom)
         tape.forEachElement(events) { index, event in
             guard tape.kind(event) == .object else {
                 batch.rejected.append(EventRejection(index: index, code: "invalid_event", message: "an event must be a JSON object"))
@@ -47,22 +52,54 @@ public enum SegmentNormalizer {
                 batch.writeKey = key
             }
             append(event, field, index: index, type: nil, tape: tape, shared: shared, context: context, limits: limits,
-                   recent: &recent, to: &batch)
+                   recent: &recent, to: &batch, documents: &documents)
         }
+        documents.lend(to: &batch)
         return batch
     }
 
+    /// What normalising adds to an event's document beyond its JSON, roughly: the tenant, source
+    /// and message ids, timestamps as dates, the client's address. A guess for sizing, not a limit.
+    static let documentRoom = 192
+
     static func append(
         _ event: JSONTape.Index, _ field: Fields, index: Int, type: SegmentEventType?, tape: JSONTape, shared: Shared,
-        context: EventContext, limits: EventLimits, recent: inout RecentTimestamps, to batch: inout SegmentBatch
+        context: EventContext, limits: EventLimits, recent: inout RecentTimestamps, to batch: inout SegmentBatch,
+        documents: inout Documents
     ) {
+        let start = documents.writer.count
         do throws(Rejection) {
             let normalized = try normalizeEvent(
                 event, field, index: index, forcedType: type, tape: tape, shared: shared, context: context, limits: limits,
-                recent: &recent)
+                recent: &recent, into: &documents.writer)
             batch.accepted.append(normalized)
         } catch {
+            documents.writer.truncate(to: start)
             batch.rejected.append(EventRejection(index: index, code: error.code, message: error.message))
+        }
+    }
+
+    /// The documents of a request's accepted events, one after another in one buffer, in the
+    /// order of `accepted` (a rejected event's is never written, or cut off).
+    struct Documents {
+        var writer: BSONWriter
+
+        init(capacity: Int) {
+            writer = BSONWriter(capacity: capacity)
+        }
+
+        /// Hands each accepted event its document, a slice of the finished buffer: each begins
+        /// where the one before ended, and says its own length.
+        consuming func lend(to batch: inout SegmentBatch) {
+            writer.finish()
+            let buffer = writer.bytes
+            var start = 0
+            for index in batch.accepted.indices {
+                let length = buffer.withUnsafeBytes { Int(Int32(littleEndian: $0.loadUnaligned(fromByteOffset: start, as: Int32.self))) }
+                batch.accepted[index].bsonBytes = buffer[start..<start + length]
+                start += length
+            }
+            precondition(start == buffer.count, "SegmentNormalizer: the documents do not fill their buffer")
         }
     }
 
@@ -120,7 +157,7 @@ public enum SegmentNormalizer {
     /// Event `event`, whose members `field` found, as its document and writes.
     static func normalizeEvent(
         _ event: JSONTape.Index, _ field: Fields, index: Int, forcedType: SegmentEventType?, tape: JSONTape, shared: Shared,
-        context: EventContext, limits: EventLimits, recent: inout RecentTimestamps
+        context: EventContext, limits: EventLimits, recent: inout RecentTimestamps, into documents: inout BSONWriter
     ) throws(Rejection) -> NormalizedEvent {
         let eventBytes = tape.byteLength(event)
         guard eventBytes <= limits.maxEventBytes else {
@@ -193,40 +230,40 @@ public enum SegmentNormalizer {
             correctedTimestamp = originalTimestamp ?? receivedAt
         }
 
-        var document = BSONWriter(capacity: eventBytes + 192)
-        let start = document.beginDocument()
-        document.append("tenantId", string: context.tenantId)
-        document.append("sourceId", string: context.sourceId)
+        // Nothing below throws: the document is written whole once begun.
+        let start = documents.beginDocument()
+        documents.append("tenantId", string: context.tenantId)
+        documents.append("sourceId", string: context.sourceId)
         if let givenMessageId {
-            document.append("messageId", givenMessageId, tape: tape)
+            documents.append("messageId", givenMessageId, tape: tape)
         } else {
-            document.append("messageId", stringOfLength: MessageID.length) { MessageID.write(into: $0) }
+            documents.append("messageId", stringOfLength: MessageID.length) { MessageID.write(into: $0) }
         }
         // The value's bytes end just before the string's closing NUL.
-        let messageIdEnd = document.count - 1
+        let messageIdEnd = documents.count - 1
         let messageIdBytes = (messageIdEnd - (givenMessageId?.byteCount(in: tape) ?? MessageID.length))..<messageIdEnd
-        document.append("type", string: type.rawValue)
-        if let eventName { document.append("event", tape: tape, eventName) }
-        if let name { document.append("name", tape: tape, name) }
-        if let category { document.append("category", tape: tape, category) }
-        if let userId { document.append("userId", userId, tape: tape) }
-        if let anonymousId { document.append("anonymousId", anonymousId, tape: tape) }
-        if let groupId { document.append("groupId", groupId, tape: tape) }
-        if let previousId { document.append("previousId", previousId, tape: tape) }
-        if let properties { document.append("properties", tape: tape, properties) }
-        if let traits { document.append("traits", tape: tape, traits) }
-        appendContext(shared: shared.context, own: ownContext, clientIP: context.clientIP, tape: tape, to: &document)
-        if let integrations { document.append("integrations", tape: tape, integrations) }
-        document.append("timestamp", date: correctedTimestamp)
-        if let originalTimestamp { document.append("originalTimestamp", date: originalTimestamp) }
-        if let sentAt { document.append("sentAt", date: sentAt) }
-        document.append("receivedAt", date: receivedAt)
+        documents.append("type", string: type.rawValue)
+        if let eventName { documents.append("event", tape: tape, eventName) }
+        if let name { documents.append("name", tape: tape, name) }
+        if let category { documents.append("category", tape: tape, category) }
+        if let userId { documents.append("userId", userId, tape: tape) }
+        if let anonymousId { documents.append("anonymousId", anonymousId, tape: tape) }
+        if let groupId { documents.append("groupId", groupId, tape: tape) }
+        if let previousId { documents.append("previousId", previousId, tape: tape) }
+        if let properties { documents.append("properties", tape: tape, properties) }
+        if let traits { documents.append("traits", tape: tape, traits) }
+        appendContext(shared: shared.context, own: ownContext, clientIP: context.clientIP, tape: tape, to: &documents)
+        if let integrations { documents.append("integrations", tape: tape, integrations) }
+        documents.append("timestamp", date: correctedTimestamp)
+        if let originalTimestamp { documents.append("originalTimestamp", date: originalTimestamp) }
+        if let sentAt { documents.append("sentAt", date: sentAt) }
+        documents.append("receivedAt", date: receivedAt)
         if field.hasKeptExtras {
             tape.forEachMember(event) { key, value in
-                if tape.withStringBytes(key, { isKeptExtra($0) }) { document.appendMember(tape: tape, key: key, value: value) }
+                if tape.withStringBytes(key, { isKeptExtra($0) }) { documents.appendMember(tape: tape, key: key, value: value) }
             }
         }
-        document.endDocument(start)
+        documents.endDocument(start, keepingRoom: true)
 
         var profileWrites: [StoreWrite] = []
         // An identify without traits still says the user was seen: `firstSeenAt`, `lastSeenAt`.
@@ -235,7 +272,8 @@ public enum SegmentNormalizer {
                 tenantId: context.tenantId, sourceId: context.sourceId, userId: userId.text(in: tape),
                 traits: traits.map { tape.object($0) } ?? [:], seenAt: receivedAt)
         }
-        return NormalizedEvent(index: index, bson: document.bytes, messageIdBytes: messageIdBytes, profileWrites: profileWrites)
+        // Its document is lent once the request's buffer is finished (`Documents.lend`).
+        return NormalizedEvent(index: index, bsonBytes: [], messageIdBytes: messageIdBytes, profileWrites: profileWrites)
     }
 
     /// `context`: the batch's, with the event's own members over it (a member the batch also has
