@@ -88,8 +88,9 @@ extension MongoStore {
     /// Answers the submitters of a flush: `outcomes[i]` for `writes[i]`, skipping `nil`. Those
     /// waiting on an event loop are answered together, in one task per loop: their responses are
     /// then written in one go and share a flush, instead of costing a wake-up and a socket write
-    /// each. The task completes the submissions themselves: no closure is made per request. A request's writes sit side by side in a batch, so each run of one submission's
-    /// writes is recorded under one lock rather than one per write.
+    /// each. The task completes the submissions themselves: no closure is made per request. A
+    /// request's writes sit side by side in a batch, so each run of one submission's writes is
+    /// recorded under one lock rather than one per write.
     func answer(_ writes: [GroupCommitStateMachine.Pending], outcomes: [StoreOutcome?]) {
         // Counted before anyone is answered (so an answered client sees itself counted), and
         // once per flush rather than once per write.
