@@ -24,6 +24,9 @@ struct FrontDoorTests {
                 #expect(response.status == .ok)
                 #expect(response.version == (http1Only ? .http1_1 : .http2))
                 #expect(response.headers.first(name: "x-request-id")?.count == 32)
+                // A JSON answer's content type, once, and the endpoint's own fields after it.
+                #expect(response.headers["content-type"] == ["application/json"])
+                #expect(response.headers.first(name: "x-echo-bytes") == "5")
                 let body = try await response.body.collect(upTo: 1024)
                 #expect(String(buffer: body) == #"{"bytes":5}"#)
             }

@@ -91,8 +91,8 @@ final class HTTP1RequestHandler: ChannelDuplexHandler, ExchangeTransport {
     func writeResponse(_ response: InletResponse, requestId: String, early: Bool, close: Bool) {
         guard let context else { return }
         var headers = HTTPHeaders()
-        headers.reserveCapacity(response.headers.count + 3)
-        for (name, value) in response.headers { headers.add(name: name, value: value) }
+        headers.reserveCapacity(response.headers.count + 4)
+        response.forEachHeader { headers.add(name: $0, value: $1) }
         if ResponseHeaders.needsContentLength(response.status) {
             headers.add(name: "content-length", value: String(response.body.count))
         }

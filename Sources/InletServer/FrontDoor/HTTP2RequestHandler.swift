@@ -218,10 +218,10 @@ final class HTTP2RequestHandler: ChannelInboundHandler {
         fieldBytes.removeAll(keepingCapacity: true)
         fieldSpans.removeAll(keepingCapacity: true)
         addField(":status", Self.statusText(response.status.code), flags: 0)
-        for (name, value) in response.headers {
+        response.forEachHeader { name, value in
             let name = Self.lowercased(name)
             // A field HTTP/2 cannot carry is left out, not sent for the client to choke on.
-            guard HTTP2ResponseFieldCheck.isValid(name: name, value: value) else { continue }
+            guard HTTP2ResponseFieldCheck.isValid(name: name, value: value) else { return }
             addField(name, value, flags: indexes(name) ? 0 : UInt8(NGHTTP2_NV_FLAG_NO_INDEX.rawValue))
         }
         if ResponseHeaders.needsContentLength(response.status) {

@@ -23,22 +23,28 @@ public struct InletRequest: Sendable {
 /// A complete response. Bodies are small JSON documents, so they are built whole.
 public struct InletResponse: Sendable {
     public var status: HTTPResponseStatus
+    /// Sent after `content-type`, when there is one.
     public var headers: [(String, String)]
     public var body: [UInt8]
+    /// Kept apart from `headers`, so that a JSON answer's header list is the endpoint's own (the
+    /// rate-limit fields) as it is, not a new array made to put `content-type` in front.
+    public var contentType: String?
 
-    public init(status: HTTPResponseStatus, headers: [(String, String)] = [], body: [UInt8] = []) {
+    public init(status: HTTPResponseStatus, headers: [(String, String)] = [], body: [UInt8] = [], contentType: String? = nil) {
         self.status = status
         self.headers = headers
         self.body = body
+        self.contentType = contentType
     }
 
     /// A JSON response; `content-type` is set here, once.
     public static func json(_ status: HTTPResponseStatus, _ body: [UInt8], headers: [(String, String)] = []) -> InletResponse {
-        // Built in one array: `[first] + headers` allocated two, for every response.
-        var all: [(String, String)] = []
-        all.reserveCapacity(1 + headers.count)
-        all.append(("content-type", "application/json"))
-        all.append(contentsOf: headers)
-        return InletResponse(status: status, headers: all, body: body)
+        InletResponse(status: status, headers: headers, body: body, contentType: "application/json")
+    }
+
+    /// `content-type` (if any), then `headers`: the fields a transport writes before its own.
+    func forEachHeader(_ body: (String, String) -> Void) {
+        if let contentType { body("content-type", contentType) }
+        for (name, value) in headers { body(name, value) }
     }
 }

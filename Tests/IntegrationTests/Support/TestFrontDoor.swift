@@ -68,7 +68,7 @@ struct TestRouter: Router {
 
 struct EchoEndpoint: Endpoint {
     func respond(to request: InletRequest, on eventLoop: any EventLoop, answer: @escaping EndpointAnswer) {
-        answer(.success(.json(.ok, Array(#"{"bytes":\#(request.body.count)}"#.utf8))))
+        answer(.success(.json(.ok, Array(#"{"bytes":\#(request.body.count)}"#.utf8), headers: [("x-echo-bytes", "\(request.body.count)")])))
     }
 }
 
