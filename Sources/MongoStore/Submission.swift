@@ -5,9 +5,10 @@ import Synchronization
 /// One call to `submit`: its writes may be flushed in different batches (retries, batch limits),
 /// so outcomes are gathered here and the caller is answered once, when the last one is known.
 ///
-/// One allocation per request besides the outcomes: the lock and the record of which writes are
-/// answered live inline. A request's objects are made on an event loop and, being answered by a
-/// flusher, used to be freed there too; each was another cache miss and cross-thread free.
+/// One allocation besides its outcome array: the lock and the record of which writes are answered
+/// live inline, and the loop task that answers calls `complete()` itself, with no closure made
+/// for it. Each object a request had here was made on its event loop and freed after a flusher
+/// answered: a cache miss and a cross-thread free apiece.
 final class Submission: Sendable {
     private struct State: Sendable {
         /// Placeholders until recorded (`recorded` tells which are).
@@ -92,8 +93,8 @@ final class Submission: Sendable {
     }
 }
 
-/// Which of a submission's writes have an outcome. Requests of up to 64 writes (all but the largest
-/// batches) need no allocation for it.
+/// Which of a submission's writes have an outcome: inline bits for up to 64 writes (every single
+/// call, small batches), one array of flags beyond.
 struct RecordedWrites: Sendable {
     private var small: UInt64 = 0
     private var large: [Bool]
