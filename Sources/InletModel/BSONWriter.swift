@@ -152,6 +152,18 @@ public struct BSONWriter: Sendable {
         count = position
     }
 
+    /// Appends a copy of bytes written before, at `range`: an element repeated from an earlier
+    /// document of the same buffer.
+    public mutating func appendCopy(ofWritten range: Range<Int>) {
+        precondition(range.lowerBound >= 0 && range.upperBound <= count, "BSONWriter: copying bytes not written")
+        if count + range.count > storage.count { grow(toAtLeast: count + range.count) }
+        let at = count
+        storage.withUnsafeMutableBytes { bytes in
+            (bytes.baseAddress! + at).copyMemory(from: bytes.baseAddress! + range.lowerBound, byteCount: range.count)
+        }
+        count = at + range.count
+    }
+
     mutating func appendKey(_ type: ElementType, _ key: UnsafeBufferPointer<UInt8>) {
         write(reserving: key.count + 2) { Self.putKey(type, key, at: $0) }
     }

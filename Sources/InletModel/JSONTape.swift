@@ -157,6 +157,16 @@ public final class JSONTape: Sendable {
         }
     }
 
+    /// Whether containers `a` and `b` were sent as the same bytes, and so parse the same. The
+    /// normaliser uses this to write a context repeated across a batch's events only once.
+    public func sameText(_ a: Index, _ b: Index) -> Bool {
+        precondition(kind(a) == .object || kind(a) == .array, "JSONTape.sameText: not a container")
+        guard nodes[a].kind == nodes[b].kind, nodes[a].length == nodes[b].length else { return false }
+        return input.withUnsafeBufferPointer { input in
+            Self.bytes(UnsafeBufferPointer(rebasing: input[byteRange(a)]), equal: UnsafeBufferPointer(rebasing: input[byteRange(b)]))
+        }
+    }
+
     /// Whether string nodes `a` and `b` hold the same bytes.
     public func stringsEqual(_ a: Index, _ b: Index) -> Bool {
         guard nodes[a].length == nodes[b].length else { return false }

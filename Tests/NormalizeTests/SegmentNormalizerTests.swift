@@ -423,4 +423,38 @@ import Testing
         let bases = batch.accepted.map { event in event.bsonBytes.withUnsafeBufferPointer { $0.baseAddress! - event.bsonBytes.startIndex } }
         #expect(Set(bases).count == 1, "the documents are not in one buffer")
     }
+
+    @Test("an event whose context repeats the one before gets the same document as when it is sent alone")
+    func repeatedContextsAreWrittenAsAlone() throws {
+        let mobile = #"{"app":{"name":"Shop","version":"4.2"},"device":{"model":"iPhone15,2","id":"d-1"},"ip":null,"locale":"fr-FR","screen":{"width":390,"height":844}}"#
+        let other = #"{"library":{"name":"analytics-ios","version":"4.1.8"},"ip":"192.0.2.1"}"#
+        let events = [
+            #"{"type":"track","userId":"u","event":"A","messageId":"m-0","context":\#(mobile)}"#,
+            #"{"type":"track","userId":"u","event":"B","messageId":"m-1","context":\#(mobile)}"#,
+            // Rejected (no event name) before its document is begun: the next one repeats the last written.
+            #"{"type":"track","userId":"u","messageId":"m-2","context":\#(mobile)}"#,
+            #"{"type":"screen","anonymousId":"a","name":"Home","messageId":"m-3","context":\#(mobile)}"#,
+            #"{"type":"track","userId":"u","event":"C","messageId":"m-4","context":\#(other)}"#,
+            #"{"type":"track","userId":"u","event":"D","messageId":"m-5","context":\#(mobile)}"#,
+            // As long as the one before, other bytes.
+            #"{"type":"track","userId":"u","event":"D","messageId":"m-5b","context":\#(mobile.replacingOccurrences(of: "fr-FR", with: "de-DE"))}"#,
+            #"{"type":"track","userId":"u","event":"E","messageId":"m-6"}"#,
+            #"{"type":"track","userId":"u","event":"F","messageId":"m-7","context":\#(mobile)}"#,
+            // The same members, in another order: other bytes, written afresh.
+            #"{"type":"track","userId":"u","event":"G","messageId":"m-8","context":{"locale":"fr-FR","ip":null}}"#,
+        ]
+        for envelope in [#""sentAt":"2024-01-02T03:00:09.000Z""#, #""context":{"locale":"en-GB","timezone":"Europe/Paris"}"#] {
+            let batch = try SegmentFixture.normalize(#"{\#(envelope),"batch":[\#(events.joined(separator: ","))]}"#, .batch)
+            #expect(batch.rejected.map(\.index) == [2], "\(envelope)")
+            #expect(batch.accepted.count == events.count - 1)
+            for event in batch.accepted {
+                let alone = try SegmentFixture.normalize(#"{\#(envelope),"batch":[\#(events[event.index])]}"#, .batch)
+                let expected = try #require(alone.accepted.first, "\(event.index)")
+                #expect(event.bson == expected.bson, "event \(event.index) with \(envelope)")
+            }
+            #expect(batch.accepted[0].document["context"]?["ip"] == "203.0.113.7")
+            #expect(batch.accepted[3].document["context"]?["ip"] == "192.0.2.1")
+            #expect(batch.accepted[5].document["context"]?["locale"] == "de-DE")
+        }
+    }
 }

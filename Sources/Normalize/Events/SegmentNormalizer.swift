@@ -21,7 +21,7 @@ public enum SegmentNormalizer {
 
         if let forcedType = endpoint.eventType {
             let shared = Shared(context: nil, sentAt: nil)
-            var recent = RecentTimestamps()
+            var recent = Recent()
             var documents = Documents(capacity: tape.byteLength(root) + documentRoom)
             append(root, Fields(tape, root), index: 0, type: forcedType, tape: tape, shared: shared, context: context, limits: limits,
                    recent: &recent, to: &batch, documents: &documents)
@@ -36,7 +36,7 @@ public enum SegmentNormalizer {
             throw .tooLarge("a batch holds at most \(limits.maxBatchEvents) events, this one has \(tape.count(events))")
         }
         let shared = try Shared(tape, root)
-        var recent = RecentTimestamps()
+        var recent = Recent()
         batch.accepted.reserveCapacity(tape.count(events))
         // Every document of the request in one buffer, sized for the events as sent plus what
         // normalising adds to each.
@@ -64,7 +64,7 @@ public enum SegmentNormalizer {
 
     static func append(
         _ event: JSONTape.Index, _ field: Fields, index: Int, type: SegmentEventType?, tape: JSONTape, shared: Shared,
-        context: EventContext, limits: EventLimits, recent: inout RecentTimestamps, to batch: inout SegmentBatch,
+        context: EventContext, limits: EventLimits, recent: inout Recent, to batch: inout SegmentBatch,
         documents: inout Documents
     ) {
         let start = documents.writer.count
@@ -75,6 +75,7 @@ public enum SegmentNormalizer {
             batch.accepted.append(normalized)
         } catch {
             documents.writer.truncate(to: start)
+            recent.forgetWritten(from: start)
             batch.rejected.append(EventRejection(index: index, code: error.code, message: error.message))
         }
     }
@@ -157,7 +158,7 @@ public enum SegmentNormalizer {
     /// Event `event`, whose members `field` found, as its document and writes.
     static func normalizeEvent(
         _ event: JSONTape.Index, _ field: Fields, index: Int, forcedType: SegmentEventType?, tape: JSONTape, shared: Shared,
-        context: EventContext, limits: EventLimits, recent: inout RecentTimestamps, into documents: inout BSONWriter
+        context: EventContext, limits: EventLimits, recent: inout Recent, into documents: inout BSONWriter
     ) throws(Rejection) -> NormalizedEvent {
         let eventBytes = tape.byteLength(event)
         guard eventBytes <= limits.maxEventBytes else {
@@ -252,7 +253,8 @@ public enum SegmentNormalizer {
         if let previousId { documents.append("previousId", previousId, tape: tape) }
         if let properties { documents.append("properties", tape: tape, properties) }
         if let traits { documents.append("traits", tape: tape, traits) }
-        appendContext(shared: shared.context, own: ownContext, clientIP: context.clientIP, tape: tape, to: &documents)
+        appendContext(shared: shared.context, own: ownContext, clientIP: context.clientIP, tape: tape, recent: &recent.context,
+                      to: &documents)
         if let integrations { documents.append("integrations", tape: tape, integrations) }
         documents.append("timestamp", date: correctedTimestamp)
         if let originalTimestamp { documents.append("originalTimestamp", date: originalTimestamp) }
@@ -279,9 +281,22 @@ public enum SegmentNormalizer {
     /// `context`: the batch's, with the event's own members over it (a member the batch also has
     /// keeps the batch's position), and `ip` from the connection when neither gives one (or it is
     /// `null`). Omitted when empty.
+    ///
+    /// The element depends only on the event's context as sent, the batch's context and the
+    /// client's address, and the last two are the same for every event of a request. An SDK
+    /// sends the same context with each event of a batch (library, device, app, screen, locale:
+    /// hundreds of bytes from a mobile SDK), so an event whose context has the same bytes as the
+    /// one before gets a copy of the element written for that one (`recent`).
     static func appendContext(
-        shared: JSONTape.Index?, own: JSONTape.Index?, clientIP: String?, tape: JSONTape, to document: inout BSONWriter
+        shared: JSONTape.Index?, own: JSONTape.Index?, clientIP: String?, tape: JSONTape, recent: inout Recent.Context?,
+        to document: inout BSONWriter
     ) {
+        if let own, let last = recent, tape.sameText(last.own, own) {
+            document.appendCopy(ofWritten: last.element)
+            return
+        }
+        let elementStart = document.count
+        defer { if let own { recent = Recent.Context(own: own, element: elementStart..<document.count) } }
         let sharedCount = shared.map { tape.count($0) } ?? 0
         let ownCount = own.map { tape.count($0) } ?? 0
         guard sharedCount + ownCount > 0 || clientIP != nil else { return }
@@ -426,23 +441,37 @@ public enum SegmentNormalizer {
         return index
     }
 
-    /// The last timestamp string read for each field and its date. The events of one batch
-    /// mostly carry the same `sentAt` (and often the same `timestamp`): equal bytes are read
-    /// once per request instead of once per event. Parsing is a pure function of the bytes.
-    struct RecentTimestamps {
-        var timestamp = Recent()
-        var originalTimestamp = Recent()
-        var sentAt = Recent()
+    /// What the events of a request read before: they mostly carry the same `sentAt` (often the
+    /// same `timestamp`) and the same `context`, and equal bytes are read once per request
+    /// instead of once per event. Reading either is a pure function of the bytes.
+    struct Recent {
+        var timestamp = Timestamp()
+        var originalTimestamp = Timestamp()
+        var sentAt = Timestamp()
+        var context: Context?
 
-        struct Recent {
+        /// The last timestamp string of a field and its date.
+        struct Timestamp {
             /// The string node last read without error, and what it read as.
             var index: JSONTape.Index?
             var date = Date(timeIntervalSince1970: 0)
         }
+
+        /// The last event context written: its object node, and where its `context` element is
+        /// in the request's documents.
+        struct Context {
+            var own: JSONTape.Index
+            var element: Range<Int>
+        }
+
+        /// Forgets an element written at or after `position`, which is being cut off.
+        mutating func forgetWritten(from position: Int) {
+            if let context, context.element.upperBound > position { self.context = nil }
+        }
     }
 
     static func timestamp(
-        _ tape: JSONTape, _ index: JSONTape.Index?, _ key: String, recent: inout RecentTimestamps.Recent
+        _ tape: JSONTape, _ index: JSONTape.Index?, _ key: String, recent: inout Recent.Timestamp
     ) throws(Rejection) -> Date? {
         guard let index else { return nil }
         switch tape.kind(index) {
@@ -453,7 +482,7 @@ public enum SegmentNormalizer {
             guard let date = tape.withStringBytes(index, { ISO8601Timestamp.parse(utf8: $0) }) else {
                 throw Rejection("invalid_timestamp", "\"\(key)\" is not an ISO-8601 timestamp")
             }
-            recent = RecentTimestamps.Recent(index: index, date: date)
+            recent = Recent.Timestamp(index: index, date: date)
             return date
         default:
             throw Rejection("invalid_timestamp", "\"\(key)\" must be an ISO-8601 string")
