@@ -152,6 +152,18 @@ public struct BSONWriter: Sendable {
         count = position
     }
 
+    /// Appends `bytes`: whole elements encoded beforehand by another writer (the fields every
+    /// document of a request shares).
+    public mutating func append(elements bytes: [UInt8]) {
+        bytes.withUnsafeBytes { source in
+            guard let base = source.baseAddress else { return }
+            write(reserving: source.count) { pointer in
+                Self.copy(from: base, to: pointer, count: source.count)
+                return source.count
+            }
+        }
+    }
+
     /// Appends a copy of bytes written before, at `range`: an element repeated from an earlier
     /// document of the same buffer.
     public mutating func appendCopy(ofWritten range: Range<Int>) {

@@ -137,8 +137,10 @@ extension JSONParser {
             let node = nodes.count
             nodes.append(.init(kind: .object))
             var count = 0
-            /// Filled only once an object is large enough that linear duplicate checks would be quadratic.
-            var seenKeys = Set<[UInt8]>()
+            /// Made only once an object is large enough that linear duplicate checks would be
+            /// quadratic. Optional: an empty set, made and dropped for every object, cost a
+            /// release call each (on the shared empty storage) in the batch profile.
+            var seenKeys: Set<[UInt8]>?
             /// Bit `n` set: a key of `n` bytes (63: of 63 or more) came before. A key whose length
             /// no earlier key has cannot repeat one, and most keys of an object differ in length.
             var keyLengths: UInt64 = 0
@@ -173,14 +175,16 @@ extension JSONParser {
                     }
                     keyLengths |= lengthBit
                 } else {
-                    if seenKeys.isEmpty {
+                    if seenKeys == nil {
                         var earlier = node + 1
+                        var keys = Set<[UInt8]>(minimumCapacity: 2 * count)
                         for _ in 0..<count {
-                            seenKeys.insert(keyBytes(earlier))
+                            keys.insert(keyBytes(earlier))
                             earlier = nodes[earlier + 1].next(at: earlier + 1)
                         }
+                        seenKeys = keys
                     }
-                    guard seenKeys.insert(keyBytes(key)).inserted else { throw duplicateKey(key, at: keyOffset) }
+                    guard seenKeys!.insert(keyBytes(key)).inserted else { throw duplicateKey(key, at: keyOffset) }
                 }
                 skipWhitespace()
                 guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else {

@@ -7,43 +7,54 @@ import InletModel
 /// write costs no allocation of its own.
 struct EncodedWrite: Sendable {
     enum Kind: Sendable {
-        /// `addsId`: the document has no top-level `_id`, so the store puts one in front of it
-        /// when it hands it to libmongoc (`BorrowedBSON.withObjectID`), as libmongoc would have.
-        /// A slice: an event's document is lent from the buffer of its request's documents.
-        case insert(ArraySlice<UInt8>, addsId: Bool)
+        /// An insert of `document`. `addsId`: the document has no top-level `_id`, so the store
+        /// puts one in front of it when it hands it to libmongoc (`BorrowedBSON.withObjectID`),
+        /// as libmongoc would have.
+        case insert(addsId: Bool)
         case upsert(filter: [UInt8], update: [UInt8])
-        /// An insert whose duplicate-key error is answered by running `update` (an upsert) instead.
-        indirect case insertOrUpdate([UInt8], update: EncodedWrite)
+        /// An insert of `document` whose duplicate-key error is answered by running `update` (an
+        /// upsert) instead.
+        indirect case insertOrUpdate(update: EncodedWrite)
     }
 
     let collection: String
     let kind: Kind
+    /// The document an insert puts in (`insert`, `insertOrUpdate`); empty for an upsert. A slice:
+    /// an event's document is lent from the buffer of its request's documents. Kept out of
+    /// `kind`: the flusher reads it in place, where binding it from the enum's payload retained
+    /// and released it for every write.
+    let document: ArraySlice<UInt8>
     let byteCount: Int
 
     init(_ write: StoreWrite) {
         collection = write.collection
         switch write.kind {
-        case .insert(let document):
-            let encoded = BSONWriter.document(document)
-            kind = .insert(encoded[...], addsId: document["_id"] == nil)
+        case .insert(let object):
+            let encoded = BSONWriter.document(object)
+            kind = .insert(addsId: object["_id"] == nil)
+            document = encoded[...]
             byteCount = encoded.count
         case .insertBSON(let bytes):
             // Unknown (an element type it cannot step over): libmongoc looks for itself.
-            kind = .insert(bytes[...], addsId: BSONTopLevelKeys.contains("_id", in: bytes) == false)
+            kind = .insert(addsId: BSONTopLevelKeys.contains("_id", in: bytes) == false)
+            document = bytes[...]
             byteCount = bytes.count
         case .insertBSONWithoutId(let bytes):
             assert(BSONTopLevelKeys.contains("_id", in: Array(bytes)) == false, "a document declared without _id has one")
-            kind = .insert(bytes, addsId: true)
+            kind = .insert(addsId: true)
+            document = bytes
             byteCount = bytes.count
         case .upsert(let filter, let update):
             let filter = BSONWriter.document(filter)
             let update = BSONWriter.document(update)
             kind = .upsert(filter: filter, update: update)
+            document = []
             byteCount = filter.count + update.count
-        case .insertOrUpdate(let document, let filter, let update):
-            let encoded = BSONWriter.document(document)
+        case .insertOrUpdate(let object, let filter, let update):
+            let encoded = BSONWriter.document(object)
             let fallback = EncodedWrite(.upsert(write.collection, filter: filter, update: update))
-            kind = .insertOrUpdate(encoded, update: fallback)
+            kind = .insertOrUpdate(update: fallback)
+            document = encoded[...]
             byteCount = encoded.count + fallback.byteCount
         }
     }
@@ -58,7 +69,7 @@ struct EncodedWrite: Sendable {
 
     /// The upsert to run when this write's insert found the document already there.
     var updateOnDuplicate: EncodedWrite? {
-        if case .insertOrUpdate(_, let update) = kind { return update }
+        if case .insertOrUpdate(let update) = kind { return update }
         return nil
     }
 }

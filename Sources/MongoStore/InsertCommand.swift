@@ -35,9 +35,9 @@ struct InsertCommand {
         let idLength = ObjectIDs.idElementLength
         var size = 4 + 1 + 7 + 4 + collection.utf8.count + 1 + 1 + 8 + 1 + 1 + 10 + 4 + 1 + 1
         for index in 0..<writes.count {
-            guard case .insert(let document, let addsId) = writes[index].kind else { return nil }
+            guard case .insert(let addsId) = writes[index].kind else { return nil }
             // The element's type, its index as a name (at most six digits) and NUL, the document.
-            size += 1 + 7 + document.count + (addsId ? idLength : 0)
+            size += 1 + 7 + writes[index].document.count + (addsId ? idLength : 0)
         }
         guard size <= Self.maxBytes else { return nil }
         // Reserved only now that the writes go as one command (the bulk API reserves its own).
@@ -71,15 +71,16 @@ struct InsertCommand {
             let arrayStart = at
             at += 4
             for index in 0..<writes.count {
-                guard case .insert(let document, let addsId) = writes[index].kind else { continue }
-                guard BorrowedBSON.isOneDocument(document) else {
+                guard case .insert(let addsId) = writes[index].kind else { continue }
+                // The document is read where the write holds it, not bound to a name (a retain).
+                guard BorrowedBSON.isOneDocument(writes[index].document) else {
                     malformed.append(index)
                     continue
                 }
                 put(0x03)
                 at += BSONWriter.putDecimal(operations.count, at: base + at)
                 put(0)
-                document.withUnsafeBytes { document in
+                writes[index].document.withUnsafeBytes { document in
                     if addsId {
                         base.storeBytes(of: Int32(document.count + idLength).littleEndian, toByteOffset: at, as: Int32.self)
                         at += 4

@@ -176,22 +176,22 @@ extension MongoStore {
         var ids = ObjectIDs(count: writes.count)
         var scratch: [UInt8] = []
         // Read where the batch holds them (`BulkWriteList`), not copied into an array first.
-        // Binding a document below still retains it for the call that lends it (seen in the
-        // disassembly); moving the bytes out of the enum's payload did not change that.
         for index in 0..<writes.count {
             var error = bson_error_t()
             // The documents are lent in place; each call below copies its document into the bulk.
             let added: Bool?
             switch writes[index].kind {
-            case .insert(let document, addsId: true):
-                added = BorrowedBSON.withObjectID(document, ids: &ids, scratch: &scratch) {
+            case .insert(addsId: true):
+                added = BorrowedBSON.withObjectID(writes[index].document, ids: &ids, scratch: &scratch) {
                     mongoc_bulk_operation_insert_with_opts(bulk, $0, insertOptions.pointer, &error)
                 }
-            case .insert(let document, addsId: false):
-                added = BorrowedBSON.with(document) { mongoc_bulk_operation_insert_with_opts(bulk, $0, insertOptions.pointer, &error) }
-            case .insertOrUpdate(let document, _):
+            case .insert(addsId: false):
+                added = BorrowedBSON.with(writes[index].document) {
+                    mongoc_bulk_operation_insert_with_opts(bulk, $0, insertOptions.pointer, &error)
+                }
+            case .insertOrUpdate:
                 // CSV rows: names come from a partner's header, so libmongoc still checks them.
-                added = BorrowedBSON.with(document) { mongoc_bulk_operation_insert_with_opts(bulk, $0, nil, &error) }
+                added = BorrowedBSON.with(writes[index].document) { mongoc_bulk_operation_insert_with_opts(bulk, $0, nil, &error) }
             case .upsert(let filter, let update):
                 added = BorrowedBSON.with(filter) { filter in
                     BorrowedBSON.with(update) { update in

@@ -20,7 +20,7 @@ public enum SegmentNormalizer {
         var batch = SegmentBatch(writeKey: tape.nonEmptyString(tape.member(root, "writeKey")))
 
         if let forcedType = endpoint.eventType {
-            let shared = Shared(context: nil, sentAt: nil)
+            let shared = Shared(context: nil, sentAt: nil, owner: Shared.ownerElements(context))
             var recent = Recent()
             var documents = Documents(capacity: tape.byteLength(root) + documentRoom)
             append(root, Fields(tape, root), index: 0, type: forcedType, tape: tape, shared: shared, context: context, limits: limits,
@@ -35,7 +35,7 @@ public enum SegmentNormalizer {
         guard tape.count(events) <= limits.maxBatchEvents else {
             throw .tooLarge("a batch holds at most \(limits.maxBatchEvents) events, this one has \(tape.count(events))")
         }
-        let shared = try Shared(tape, root)
+        let shared = try Shared(tape, root, owner: Shared.ownerElements(context))
         var recent = Recent()
         batch.accepted.reserveCapacity(tape.count(events))
         // Every document of the request in one buffer, sized for the events as sent plus what
@@ -104,19 +104,31 @@ public enum SegmentNormalizer {
         }
     }
 
-    /// What a batch's envelope gives every event in it.
+    /// What a batch's envelope and the request give every event in it.
     struct Shared {
         /// The batch's `context` object, if any.
         var context: JSONTape.Index?
         var sentAt: Date?
+        /// The `tenantId` and `sourceId` elements every document of the request begins with,
+        /// encoded once (`ownerElements`) and copied into each.
+        var owner: [UInt8]
 
-        init(context: JSONTape.Index?, sentAt: Date?) {
+        init(context: JSONTape.Index?, sentAt: Date?, owner: [UInt8]) {
             self.context = context
             self.sentAt = sentAt
+            self.owner = owner
+        }
+
+        static func ownerElements(_ context: EventContext) -> [UInt8] {
+            var elements = BSONWriter(capacity: 32 + context.tenantId.utf8.count + context.sourceId.utf8.count)
+            elements.append("tenantId", string: context.tenantId)
+            elements.append("sourceId", string: context.sourceId)
+            return elements.bytes
         }
 
         /// A malformed envelope is the whole request's fault, so it is a `400`, not per event.
-        init(_ tape: JSONTape, _ root: JSONTape.Index) throws(InletError) {
+        init(_ tape: JSONTape, _ root: JSONTape.Index, owner: [UInt8]) throws(InletError) {
+            self.owner = owner
             context = nil
             if let value = tape.member(root, "context") {
                 switch tape.kind(value) {
@@ -233,8 +245,7 @@ public enum SegmentNormalizer {
 
         // Nothing below throws: the document is written whole once begun.
         let start = documents.beginDocument()
-        documents.append("tenantId", string: context.tenantId)
-        documents.append("sourceId", string: context.sourceId)
+        documents.append(elements: shared.owner)
         if let givenMessageId {
             documents.append("messageId", givenMessageId, tape: tape)
         } else {
