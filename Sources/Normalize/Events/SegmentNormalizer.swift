@@ -20,7 +20,8 @@ public enum SegmentNormalizer {
         var batch = SegmentBatch(writeKey: tape.nonEmptyString(tape.member(root, "writeKey")))
 
         if let forcedType = endpoint.eventType {
-            let shared = Shared(context: nil, sentAt: nil, owner: Shared.ownerElements(context))
+            // One document: its owner fields are written straight from the context (`Shared.owner`).
+            let shared = Shared(context: nil, sentAt: nil, owner: nil)
             var recent = Recent()
             var documents = Documents(capacity: tape.byteLength(root) + documentRoom)
             append(root, Fields(tape, root), index: 0, type: forcedType, tape: tape, shared: shared, context: context, limits: limits,
@@ -35,7 +36,7 @@ public enum SegmentNormalizer {
         guard tape.count(events) <= limits.maxBatchEvents else {
             throw .tooLarge("a batch holds at most \(limits.maxBatchEvents) events, this one has \(tape.count(events))")
         }
-        let shared = try Shared(tape, root, owner: Shared.ownerElements(context))
+        let shared = try Shared(tape, root, owner: tape.count(events) > 1 ? Shared.ownerElements(context) : nil)
         var recent = Recent()
         batch.accepted.reserveCapacity(tape.count(events))
         // Every document of the request in one buffer, sized for the events as sent plus what
@@ -110,10 +111,11 @@ public enum SegmentNormalizer {
         var context: JSONTape.Index?
         var sentAt: Date?
         /// The `tenantId` and `sourceId` elements every document of the request begins with,
-        /// encoded once (`ownerElements`) and copied into each.
-        var owner: [UInt8]
+        /// encoded once (`ownerElements`) and copied into each; `nil` for a request of one event,
+        /// where encoding them apart would only add an allocation.
+        var owner: [UInt8]?
 
-        init(context: JSONTape.Index?, sentAt: Date?, owner: [UInt8]) {
+        init(context: JSONTape.Index?, sentAt: Date?, owner: [UInt8]?) {
             self.context = context
             self.sentAt = sentAt
             self.owner = owner
@@ -127,7 +129,7 @@ public enum SegmentNormalizer {
         }
 
         /// A malformed envelope is the whole request's fault, so it is a `400`, not per event.
-        init(_ tape: JSONTape, _ root: JSONTape.Index, owner: [UInt8]) throws(InletError) {
+        init(_ tape: JSONTape, _ root: JSONTape.Index, owner: [UInt8]?) throws(InletError) {
             self.owner = owner
             context = nil
             if let value = tape.member(root, "context") {
@@ -245,7 +247,12 @@ public enum SegmentNormalizer {
 
         // Nothing below throws: the document is written whole once begun.
         let start = documents.beginDocument()
-        documents.append(elements: shared.owner)
+        if let owner = shared.owner {
+            documents.append(elements: owner)
+        } else {
+            documents.append("tenantId", string: context.tenantId)
+            documents.append("sourceId", string: context.sourceId)
+        }
         if let givenMessageId {
             documents.append("messageId", givenMessageId, tape: tape)
         } else {
