@@ -71,4 +71,46 @@ import Testing
         writer.endDocument(start)
         #expect(writer.bytes == BSONWriter.document(try #require(try JSONParser.parse(text).objectValue)))
     }
+
+    /// Elements encoded once and copied into each document (a request's owner fields), and an
+    /// element copied from an earlier document of the same buffer (a repeated context), even when
+    /// the copy makes the buffer grow: libbson must read each document as if written field by field.
+    @Test("elements copied in, from another writer or from earlier in the buffer, read as written")
+    func copiedElements() {
+        var owner = BSONWriter(capacity: 16)
+        owner.append("tenantId", string: "acme-tenant-with-a-long-name")
+        owner.append("sourceId", string: "web")
+        // Room for little more than the first document: the copies below make the array grow.
+        var documents = BSONWriter(capacity: 80)
+        let first = documents.beginDocument()
+        documents.append(elements: owner.bytes)
+        let contextStart = documents.count
+        let context = documents.beginDocument("context")
+        documents.append("locale", string: "fr-FR")
+        documents.endDocument(context)
+        let contextElement = contextStart..<documents.count
+        documents.endDocument(first, keepingRoom: true)
+        let firstEnd = documents.count
+        for _ in 0..<3 {
+            let next = documents.beginDocument()
+            documents.append(elements: owner.bytes)
+            documents.appendCopy(ofWritten: contextElement)
+            documents.append("n", string: "x")
+            documents.endDocument(next, keepingRoom: true)
+        }
+        documents.append(elements: [])
+        documents.finish()
+        let bytes = documents.bytes
+        let expectedFirst: JSONObject = ["tenantId": "acme-tenant-with-a-long-name", "sourceId": "web", "context": ["locale": "fr-FR"]]
+        #expect(BSONDocument(bytes: Array(bytes[0..<firstEnd])).toJSONObject() == expectedFirst)
+        var expectedNext = expectedFirst
+        expectedNext["n"] = "x"
+        var start = firstEnd
+        for _ in 0..<3 {
+            let length = bytes.withUnsafeBytes { Int(Int32(littleEndian: $0.loadUnaligned(fromByteOffset: start, as: Int32.self))) }
+            #expect(BSONDocument(bytes: Array(bytes[start..<start + length])).toJSONObject() == expectedNext)
+            start += length
+        }
+        #expect(start == bytes.count)
+    }
 }
