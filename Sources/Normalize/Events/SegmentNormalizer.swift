@@ -123,9 +123,14 @@ public enum SegmentNormalizer {
 
         static func ownerElements(_ context: EventContext) -> [UInt8] {
             var elements = BSONWriter(capacity: 32 + context.tenantId.utf8.count + context.sourceId.utf8.count)
-            elements.append("tenantId", string: context.tenantId)
-            elements.append("sourceId", string: context.sourceId)
+            appendOwner(context, to: &elements)
             return elements.bytes
+        }
+
+        /// The `tenantId` and `sourceId` elements, written from the request's context.
+        static func appendOwner(_ context: EventContext, to writer: inout BSONWriter) {
+            writer.append("tenantId", string: context.tenantId)
+            writer.append("sourceId", string: context.sourceId)
         }
 
         /// A malformed envelope is the whole request's fault, so it is a `400`, not per event.
@@ -250,8 +255,7 @@ public enum SegmentNormalizer {
         if let owner = shared.owner {
             documents.append(elements: owner)
         } else {
-            documents.append("tenantId", string: context.tenantId)
-            documents.append("sourceId", string: context.sourceId)
+            Shared.appendOwner(context, to: &documents)
         }
         if let givenMessageId {
             documents.append("messageId", givenMessageId, tape: tape)
