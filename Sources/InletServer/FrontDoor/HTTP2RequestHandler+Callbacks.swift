@@ -37,9 +37,12 @@ extension HTTP2RequestHandler {
         return session
     }
 
+    /// Runs `body` on the connection's handler, borrowed: the session is the handler's, so it
+    /// outlives every callback. Taking it as an ordinary reference made the compiler retain and
+    /// release it in each callback, several times per request field and frame.
     @inline(__always)
-    private static func handler(_ userData: UnsafeMutableRawPointer?) -> HTTP2RequestHandler {
-        Unmanaged<HTTP2RequestHandler>.fromOpaque(userData!).takeUnretainedValue()
+    private static func withHandler<Result>(_ userData: UnsafeMutableRawPointer?, _ body: (HTTP2RequestHandler) -> Result) -> Result {
+        Unmanaged<HTTP2RequestHandler>.fromOpaque(userData!)._withUnsafeGuaranteedRef(body)
     }
 
     private static let endStreamFlag = UInt8(NGHTTP2_FLAG_END_STREAM.rawValue)
@@ -48,8 +51,10 @@ extension HTTP2RequestHandler {
     /// Every frame's header, CONTINUATION included: the abuse counts. Past a limit the session stops
     /// reading at once (a fatal return), and the connection ends with GOAWAY ENHANCE_YOUR_CALM.
     private static let onBeginFrame: nghttp2_on_begin_frame_callback = { _, header, userData in
-        let handler = handler(userData)
-        let frame = header!.pointee
+        withHandler(userData) { handler in beginFrame(header!.pointee, handler) }
+    }
+
+    private static func beginFrame(_ frame: nghttp2_frame_hd, _ handler: HTTP2RequestHandler) -> Int32 {
         let allowed: Bool
         switch Int(frame.type) {
         case Int(NGHTTP2_HEADERS.rawValue):
@@ -77,9 +82,12 @@ extension HTTP2RequestHandler {
     /// A header block begins: a request's, whose stream is counted open only once the block is
     /// complete (a connection stuck in an unfinished block stays idle), or trailers.
     private static let onBeginHeaders: nghttp2_on_begin_headers_callback = { session, frame, userData in
-        let handler = handler(userData)
-        let streamID = frame!.pointee.hd.stream_id
-        guard frame!.pointee.headers.cat == NGHTTP2_HCAT_REQUEST else {
+        withHandler(userData) { handler in beginHeaders(session, frame!, handler) }
+    }
+
+    private static func beginHeaders(_ session: OpaquePointer?, _ frame: UnsafePointer<nghttp2_frame>, _ handler: HTTP2RequestHandler) -> Int32 {
+        let streamID = frame.pointee.hd.stream_id
+        guard frame.pointee.headers.cat == NGHTTP2_HCAT_REQUEST else {
             handler.headerBlockStream = handler.stream(streamID)
             handler.headerBlockStream?.beginHeaderBlock()
             return 0
@@ -96,20 +104,23 @@ extension HTTP2RequestHandler {
     /// One decoded field, already checked by nghttp2. A block over SETTINGS_MAX_HEADER_LIST_SIZE
     /// (an HPACK bomb is one: small on the wire, large decoded) resets its stream.
     private static let onHeader: nghttp2_on_header_callback = { session, frame, name, nameLength, value, valueLength, _, userData in
-        let handler = handler(userData)
-        guard let stream = handler.headerBlockStream, stream.streamID == frame!.pointee.hd.stream_id else { return 0 }
-        let name = UnsafeRawBufferPointer(start: name, count: nameLength)
-        let value = UnsafeRawBufferPointer(start: value, count: valueLength)
-        let limit = handler.limits.maxHeaderListSize
-        let fits = frame!.pointee.headers.cat == NGHTTP2_HCAT_REQUEST
-            ? stream.receiveField(name: name, value: value, limit: limit)
-            : stream.receiveTrailerField(name: name, value: value, limit: limit)
-        guard fits else {
+        withHandler(userData) { handler in
+            let streamID = frame!.pointee.hd.stream_id
+            let isRequest = frame!.pointee.headers.cat == NGHTTP2_HCAT_REQUEST
+            let name = UnsafeRawBufferPointer(start: name, count: nameLength)
+            let value = UnsafeRawBufferPointer(start: value, count: valueLength)
+            let limit = handler.limits.maxHeaderListSize
+            let fits = handler.withHeaderBlockStream(streamID) { stream in
+                isRequest
+                    ? stream.receiveField(name: name, value: value, limit: limit)
+                    : stream.receiveTrailerField(name: name, value: value, limit: limit)
+            }
+            // `nil`: not the block being read.
+            guard fits == false else { return 0 }
             handler.headerBlockStream = nil
-            nghttp2_submit_rst_stream(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), stream.streamID, NGHTTP2_ENHANCE_YOUR_CALM.rawValue)
+            nghttp2_submit_rst_stream(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), streamID, NGHTTP2_ENHANCE_YOUR_CALM.rawValue)
             return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue
         }
-        return 0
     }
 
     /// A field nghttp2 would otherwise skip (a regular field with a forbidden byte, say) makes the
@@ -120,18 +131,21 @@ extension HTTP2RequestHandler {
     }
 
     private static let onFrameReceived: nghttp2_on_frame_recv_callback = { _, frame, userData in
-        let handler = handler(userData)
-        let header = frame!.pointee.hd
+        withHandler(userData) { handler in frameReceived(frame!, handler) }
+    }
+
+    private static func frameReceived(_ frame: UnsafePointer<nghttp2_frame>, _ handler: HTTP2RequestHandler) -> Int32 {
+        let header = frame.pointee.hd
         let endStream = header.flags & endStreamFlag != 0
         switch Int(header.type) {
         case Int(NGHTTP2_DATA.rawValue):
             guard let stream = handler.stream(header.stream_id) else { return 0 }
-            if frame!.pointee.data.padlen > 0 { stream.padded = true }
+            if frame.pointee.data.padlen > 0 { stream.padded = true }
             if endStream { stream.receiveEnd() } else { stream.dataFrameEnded() }
         case Int(NGHTTP2_HEADERS.rawValue):
             guard let stream = handler.headerBlockStream, stream.streamID == header.stream_id else { return 0 }
             handler.headerBlockStream = nil
-            if frame!.pointee.headers.cat == NGHTTP2_HCAT_REQUEST {
+            if frame.pointee.headers.cat == NGHTTP2_HCAT_REQUEST {
                 handler.open(stream)
                 stream.receiveHead(endStream: endStream)
             } else if endStream {
@@ -146,21 +160,22 @@ extension HTTP2RequestHandler {
     /// nghttp2 has already answered a malformed frame with RST_STREAM or GOAWAY; the connection
     /// ends once the read is over (a client that sends one is broken or probing).
     private static let onInvalidFrameReceived: nghttp2_on_invalid_frame_recv_callback = { _, frame, _, userData in
-        let handler = handler(userData)
-        if let stream = handler.headerBlockStream, stream.streamID == frame!.pointee.hd.stream_id {
-            handler.headerBlockStream = nil
+        withHandler(userData) { handler in
+            if let stream = handler.headerBlockStream, stream.streamID == frame!.pointee.hd.stream_id {
+                handler.headerBlockStream = nil
+            }
+            handler.endAfterRead(with: NGHTTP2_PROTOCOL_ERROR)
+            return 0
         }
-        handler.endAfterRead(with: NGHTTP2_PROTOCOL_ERROR)
-        return 0
     }
 
     private static let onDataChunk: nghttp2_on_data_chunk_recv_callback = { session, _, streamID, data, length, userData in
-        let handler = handler(userData)
         // The connection's window is always given back at once; streams hold back their own.
         nghttp2_session_consume_connection(session, length)
-        guard let stream = handler.stream(streamID) else { return 0 }
-        // Lent, not copied into a buffer of its own: a whole body is appended from here.
-        stream.receiveData(UnsafeRawBufferPointer(start: data, count: length))
+        withHandler(userData) { handler in
+            // Lent, not copied into a buffer of its own: a whole body is appended from here.
+            handler.stream(streamID)?.receiveData(UnsafeRawBufferPointer(start: data, count: length))
+        }
         return 0
     }
 
@@ -170,13 +185,13 @@ extension HTTP2RequestHandler {
         let header = frame!.pointee.hd
         guard header.flags & endStreamFlag != 0,
               header.type == UInt8(NGHTTP2_DATA.rawValue) || header.type == UInt8(NGHTTP2_HEADERS.rawValue),
-              let stream = handler(userData).stream(header.stream_id), stream.resetAfterAnswer else { return 0 }
+              withHandler(userData, { $0.stream(header.stream_id)?.resetAfterAnswer ?? false }) else { return 0 }
         nghttp2_submit_rst_stream(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), header.stream_id, NGHTTP2_NO_ERROR.rawValue)
         return 0
     }
 
     private static let onStreamClosed: nghttp2_on_stream_close_callback = { _, streamID, _, userData in
-        handler(userData).streamClosed(streamID)
+        withHandler(userData) { $0.streamClosed(streamID) }
         return 0
     }
 

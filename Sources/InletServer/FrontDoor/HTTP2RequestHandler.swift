@@ -36,7 +36,11 @@ final class HTTP2RequestHandler: ChannelInboundHandler {
     /// from the end, and the oldest, which usually closes first, from the start.
     private(set) var streams: [HTTP2StreamExchange] = []
     /// The stream whose header block nghttp2 is decoding (its fields arrive one by one).
-    var headerBlockStream: HTTP2StreamExchange?
+    var headerBlockStream: HTTP2StreamExchange? {
+        didSet { headerBlockStreamReference = headerBlockStream.map { Unmanaged.passUnretained($0) } }
+    }
+    /// `headerBlockStream`, unretained, for `withHeaderBlockStream`.
+    private var headerBlockStreamReference: Unmanaged<HTTP2StreamExchange>?
     /// Exchanges that asked to hear when the current read cycle ends (to arm their body timers).
     private var readEndWaiters: [RequestExchange] = []
     private let makeExchange: (HTTP2StreamExchange) -> RequestExchange
@@ -177,6 +181,16 @@ final class HTTP2RequestHandler: ChannelInboundHandler {
         closer.streamOpened(stream.streamID)
         stream.exchange = makeExchange(stream)
         streams.append(stream)
+    }
+
+    /// Runs `body` on the stream whose header block is being read, if it is `streamID`'s; `nil`
+    /// otherwise. Borrowed, not retained (a retain and a release per field of every request):
+    /// `headerBlockStream` holds it, and `body` must not clear that.
+    @inline(__always)
+    func withHeaderBlockStream<Result>(_ streamID: Int32, _ body: (HTTP2StreamExchange) -> Result) -> Result? {
+        headerBlockStreamReference?._withUnsafeGuaranteedRef { stream in
+            stream.streamID == streamID ? body(stream) : nil
+        }
     }
 
     func stream(_ streamID: Int32) -> HTTP2StreamExchange? {

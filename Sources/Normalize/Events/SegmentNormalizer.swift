@@ -402,7 +402,9 @@ public enum SegmentNormalizer {
         /// normaliser walk the members a second time to copy them.
         var hasKeptExtras = false
 
-        init(_ tape: JSONTape, _ object: JSONTape.Index) {
+        /// `borrowing`: an initialiser takes its arguments owned, and the caller retained and
+        /// released the tape around the call, once per event.
+        init(_ tape: borrowing JSONTape, _ object: JSONTape.Index) {
             tape.forEachMember(object) { key, value in
                 // The key's bytes are looked up once, not once per candidate name.
                 tape.withStringBytes(key) { bytes in record(bytes, value) }
