@@ -78,7 +78,13 @@ public final class APIKeyCache: Sendable {
     /// answered before this returns when called on `eventLoop` (most requests): no future, no task.
     public func lookup(_ rawKey: String, on eventLoop: any EventLoop,
                        then: @escaping @Sendable (Result<APIKeyRecord?, any Error>) -> Void) {
-        let digest = APIKeyStore.digest(rawKey)
+        lookup(digest: APIKeyStore.digest(rawKey), on: eventLoop, then: then)
+    }
+
+    /// `lookup(_:on:then:)` of a key already hashed (`APIKeyStore.digest`), for a caller that
+    /// remembers the digest of a credential it sees again (`RecentCredential`).
+    public func lookup(digest: SHA256Digest, on eventLoop: any EventLoop,
+                       then: @escaping @Sendable (Result<APIKeyRecord?, any Error>) -> Void) {
         let now = self.now()
         enum Next { case answer(APIKeyRecord?, refresh: Bool), query, wait }
         let next: Next = state.withLockedValue { state in

@@ -21,7 +21,7 @@ public struct APIKeyStore: Sendable {
 
     /// The SHA-256 of a raw key, not yet in hex: `APIKeyCache` keys its entries by it, so a cached
     /// key costs no hex string (an allocation, and 64 characters to hash for the dictionary).
-    static func digest(_ rawKey: String) -> SHA256Digest {
+    public static func digest(_ rawKey: String) -> SHA256Digest {
         var key = rawKey
         return key.withUTF8 { SHA256.hash(data: $0) }
     }

@@ -161,6 +161,24 @@ struct EventsAPITests {
         #expect(try await inlet.documents("events").isEmpty)
     }
 
+    @Test("requests on one connection are each authorised by their own header, not the one before")
+    func credentialPerRequest() async throws {
+        let inlet = try await TestInlet.start()
+        defer { Task { await inlet.stop() } }
+        let first = try await inlet.createKey()
+        let second = try await inlet.createKey()
+        // The client keeps one connection: its memo of the last `Authorization` value sees each change.
+        let sequence: [(key: String, status: HTTPResponseStatus)] = [
+            (first, .ok), (first, .ok), ("ik_not_a_key", .unauthorized), (second, .ok), ("ik_not_a_key", .unauthorized), (first, .ok),
+        ]
+        for (index, step) in sequence.enumerated() {
+            let response = try await inlet.sendJSON("/v1/track", #"{"userId":"u","event":"E","messageId":"m\#(index)"}"#, key: step.key)
+            #expect(response.status == step.status, "request \(index)")
+        }
+        let stored = try await inlet.documents("events")
+        #expect(Set(stored.compactMap { $0["messageId"]?.stringValue }) == ["m0", "m1", "m3", "m5"])
+    }
+
     @Test("a batch mixing good and bad events stores the good ones and lists the bad")
     func mixedBatch() async throws {
         let inlet = try await TestInlet.start()

@@ -42,6 +42,8 @@ enum EndpointSupport {
     /// Whether a JSON body was declared as JSON (any charset), or not declared at all, as some SDKs do.
     static func isJSON(_ headers: HTTPHeaders) -> Bool {
         guard let type = headers.first(name: "content-type") else { return true }
+        // What SDKs send, compared whole first: the byte-wise parse was ~1.5 % of track's loop.
+        if type == "application/json" { return true }
         return MediaType.matches(type, "application/json") || MediaType.matches(type, "text/plain")
     }
 }

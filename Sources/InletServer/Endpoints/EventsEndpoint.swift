@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import InletConfig
 import InletModel
@@ -49,12 +50,12 @@ final class EventsEndpoint: Endpoint {
         } catch {
             return answer(.success(.error(.badRequest("invalid_json", error.message))))
         }
-        guard let writeKey = Self.writeKey(request.headers, body) else {
+        guard let keyDigest = Self.writeKeyDigest(request, body) else {
             return answer(.success(.error(.unauthorized("missing write key"))))
         }
         // Callbacks rather than futures all the way: this runs for every request, and each future
         // is an allocation and a release of its own. A cached key calls back before `lookup` returns.
-        keys.lookup(writeKey, on: eventLoop) { result in
+        keys.lookup(digest: keyDigest, on: eventLoop) { result in
             guard case .success(let record) = result else {
                 // The key store could not answer: that is our outage, not the client's bad key.
                 return answer(.success(.error(.storageUnavailable())))
@@ -140,11 +141,23 @@ final class EventsEndpoint: Endpoint {
         return (writes, dependents, dependents.contains { !$0.isEmpty })
     }
 
-    /// The write key from HTTP Basic auth (user name), else `writeKey` in the body or its first event.
-    static func writeKey(_ headers: HTTPHeaders, _ body: JSONTape) -> String? {
-        if let authorization = headers.first(name: "authorization"), let key = WriteKey.fromBasicAuth(authorization) {
-            return key
+    /// The digest of the request's write key, for the key cache: from HTTP Basic auth (the user
+    /// name), else `writeKey` in the body or its first event. A connection's `Authorization`
+    /// value is decoded and hashed once (`RecentCredential`), not on each of its requests.
+    static func writeKeyDigest(_ request: InletRequest, _ body: JSONTape) -> SHA256Digest? {
+        if let authorization = request.headers.first(name: "authorization") {
+            if let known = request.recentCredential?.digest(for: authorization) { return known }
+            if let key = WriteKey.fromBasicAuth(authorization) {
+                let digest = APIKeyStore.digest(key)
+                request.recentCredential?.remember(digest, for: authorization)
+                return digest
+            }
         }
+        return bodyWriteKey(body).map(APIKeyStore.digest)
+    }
+
+    /// `writeKey` in the body, else in its first event.
+    static func bodyWriteKey(_ body: JSONTape) -> String? {
         guard body.kind(body.root) == .object else { return nil }
         if let key = body.nonEmptyString(body.member(body.root, "writeKey")) { return key }
         if let events = body.member(body.root, "batch"), let first = body.elements(events).first(where: { _ in true }),

@@ -9,6 +9,8 @@ protocol ExchangeTransport: AnyObject {
     var allocator: ByteBufferAllocator { get }
     /// The peer's address, for `context.ip`.
     var remoteIP: String? { get }
+    /// The connection's memo of its last credential (see `RecentCredential`).
+    var recentCredential: RecentCredential? { get }
     /// Writes and flushes a complete response. `early`: the request body has not all arrived,
     /// so HTTP/1.1 closes the connection after it and HTTP/2 resets the stream with `NO_ERROR`.
     /// `close`: HTTP/1.1 closes the connection after it (the client asked, or an early answer).

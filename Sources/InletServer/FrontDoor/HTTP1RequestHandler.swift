@@ -18,6 +18,7 @@ final class HTTP1RequestHandler: ChannelDuplexHandler, ExchangeTransport {
     private var readEndWanted = false
     private let makeExchange: (HTTP1RequestHandler) -> RequestExchange
     private(set) lazy var remoteIP: String? = context?.channel.remoteAddress?.ipAddress
+    let recentCredential: RecentCredential? = RecentCredential()
 
     init(makeExchange: @escaping (HTTP1RequestHandler) -> RequestExchange) {
         self.makeExchange = makeExchange

@@ -49,6 +49,8 @@ final class HTTP2RequestHandler: ChannelInboundHandler {
     private let protocolErrors: Counter
     private let logger: Logger
     private(set) lazy var remoteIP: String? = context?.channel.remoteAddress?.ipAddress
+    /// Shared by the connection's streams (see `RecentCredential`).
+    let recentCredential = RecentCredential()
     /// Strings of the header fields the connection's recent requests carried, reused by the next.
     var recentFields = RecentFieldStrings()
 

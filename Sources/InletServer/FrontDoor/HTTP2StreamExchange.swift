@@ -42,6 +42,7 @@ final class HTTP2StreamExchange: ExchangeTransport {
     var eventLoop: any EventLoop { connection!.eventLoop }
     var allocator: ByteBufferAllocator { connection!.allocator }
     var remoteIP: String? { connection?.remoteIP }
+    var recentCredential: RecentCredential? { connection?.recentCredential }
 
     // MARK: - The request, from the connection's session
 

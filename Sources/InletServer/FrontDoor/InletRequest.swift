@@ -11,6 +11,8 @@ public struct InletRequest: Sendable {
     public var requestId: String
     /// The peer's IP address, used for `context.ip` when an event lacks it.
     public var remoteIP: String?
+    /// The connection's memo of its last `Authorization` value (none in tests that make requests by hand).
+    var recentCredential: RecentCredential? = nil
 
     public var path: Substring { RequestPath.path(of: uri) }
 

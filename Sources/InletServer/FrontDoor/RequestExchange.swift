@@ -229,7 +229,8 @@ final class RequestExchange {
     private func respond(_ receiving: Receiving) {
         let head = receiving.head
         let request = InletRequest(method: head.method, uri: head.uri, headers: head.headers, body: receiving.body,
-                                   requestId: head.requestId, remoteIP: transport?.remoteIP)
+                                   requestId: head.requestId, remoteIP: transport?.remoteIP,
+                                   recentCredential: transport?.recentCredential)
         let label = receiving.target.label
         guard let eventLoop = transport?.eventLoop else { return }
         let exchange = NIOLoopBound(self, eventLoop: eventLoop)
