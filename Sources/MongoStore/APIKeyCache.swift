@@ -85,15 +85,15 @@ public final class APIKeyCache: Sendable {
     /// remembers the digest of a credential it sees again (`RecentCredential`).
     public func lookup(digest: SHA256Digest, on eventLoop: any EventLoop,
                        then: @escaping @Sendable (Result<APIKeyRecord?, any Error>) -> Void) {
+        if let record = cachedRecord(digest: digest, on: eventLoop) {
+            guard eventLoop.inEventLoop else { return eventLoop.execute { then(.success(record)) } }
+            return then(.success(record))
+        }
+        enum Next { case answer(APIKeyRecord?), query, wait }
         let now = self.now()
-        enum Next { case answer(APIKeyRecord?, refresh: Bool), query, wait }
         let next: Next = state.withLockedValue { state in
-            if let cached = state.entries[digest], cached.expires > now {
-                // A key in use, close to expiry: one background query, unless one is in flight.
-                let refresh = cached.refreshAt <= now && state.inFlight[digest] == nil
-                if refresh { state.inFlight[digest] = [] }
-                return .answer(cached.record, refresh: refresh)
-            }
+            // Filled since `cachedRecord` looked.
+            if let cached = state.entries[digest], cached.expires > now { return .answer(cached.record) }
             if state.inFlight[digest] != nil {
                 state.inFlight[digest]!.append(Waiter(eventLoop: eventLoop, then: then))
                 return .wait
@@ -102,8 +102,7 @@ public final class APIKeyCache: Sendable {
             return .query
         }
         switch next {
-        case .answer(let record, let refresh):
-            if refresh { query(digest, on: eventLoop) }
+        case .answer(let record):
             guard eventLoop.inEventLoop else { return eventLoop.execute { then(.success(record)) } }
             then(.success(record))
         case .query:
@@ -111,6 +110,24 @@ public final class APIKeyCache: Sendable {
         case .wait:
             break
         }
+    }
+
+    /// The record of a key whose entry is fresh, known at once: `.some(nil)` for an unknown or
+    /// revoked key, `nil` when the store must be asked (then call `lookup`). A key in use close
+    /// to expiry starts its background query here, as `lookup` does. For the hot path: a cached
+    /// key costs the caller no closure (one per request, with all it captured).
+    public func cachedRecord(digest: SHA256Digest, on eventLoop: any EventLoop) -> APIKeyRecord?? {
+        let now = self.now()
+        let found: (record: APIKeyRecord?, refresh: Bool)? = state.withLockedValue { state in
+            guard let cached = state.entries[digest], cached.expires > now else { return nil }
+            // A key in use, close to expiry: one background query, unless one is in flight.
+            let refresh = cached.refreshAt <= now && state.inFlight[digest] == nil
+            if refresh { state.inFlight[digest] = [] }
+            return (cached.record, refresh)
+        }
+        guard let found else { return nil }
+        if found.refresh { query(digest, on: eventLoop) }
+        return .some(found.record)
     }
 
     /// Asks the store, caches a definite answer (not a failure: the next lookup asks again), and

@@ -124,6 +124,40 @@ struct APIKeyCacheTests {
         #expect(query.calls == 2)
     }
 
+    @Test("cachedRecord answers only from a fresh entry, and starts the refresh of a key close to expiry")
+    func cachedRecordFastPath() async throws {
+        let loop = MultiThreadedEventLoopGroup.singleton.next()
+        let query = FakeQuery()
+        let start = NIODeadline.now()
+        let clock = NIOLockedValueBox(start)
+        let cache = Self.cache(query, clock: clock)
+        let digest = APIKeyStore.digest("ik_key")
+        let cached = { @Sendable in try await loop.submit { cache.cachedRecord(digest: digest, on: loop) }.get() }
+
+        // Unknown to the cache: the store must be asked, and `cachedRecord` asks nothing itself.
+        #expect(try await cached() == nil)
+        #expect(query.calls == 0)
+
+        let answers = Answers()
+        try await loop.submit { cache.lookup("ik_key", on: loop, then: answers.recorder(on: loop)) }.get()
+        query.answer(0, with: .success(Self.record))
+        try await answers.waitFor(1)
+        #expect(try await cached()??.tenantId == "acme")
+
+        clock.withLockedValue { $0 = start + .milliseconds(4_500) }  // due for its refresh
+        #expect(try await cached()??.tenantId == "acme")
+        #expect(query.calls == 2)
+        #expect(try await cached()??.tenantId == "acme")
+        #expect(query.calls == 2)  // one refresh in flight, not one per call
+        query.answer(1, with: .success(nil))  // revoked meanwhile
+        try await loop.submit {}.get()
+        let afterRevocation = try await cached()
+        #expect(afterRevocation != nil && afterRevocation! == nil)
+
+        clock.withLockedValue { $0 = start + .seconds(10) }  // the negative entry expired too
+        #expect(try await cached() == nil)
+    }
+
     @Test("a failed query is not cached: its waiters hear the failure, and the next lookup asks again")
     func failureIsNotCached() async throws {
         let loop = MultiThreadedEventLoopGroup.singleton.next()
