@@ -22,6 +22,18 @@ final class GroupCommitQueue: @unchecked Sendable {
         return action
     }
 
+    /// `enqueue` of writes given last first, moved out of `reversed`.
+    func enqueue(
+        movingReversed reversed: inout [EncodedWrite], submission: Submission, enqueuedAt: NIODeadline, deadline: NIODeadline
+    ) -> GroupCommitStateMachine.EnqueueAction {
+        condition.lock()
+        let action = machine.enqueue(movingReversed: &reversed, submission: submission, enqueuedAt: enqueuedAt, deadline: deadline,
+                                     now: .now())
+        condition.unlock()
+        if case .enqueued(wake: true) = action { condition.signal() }
+        return action
+    }
+
     /// Blocks the calling flusher until there is something to do.
     func nextAction() -> GroupCommitStateMachine.FlusherAction {
         condition.lock()

@@ -105,19 +105,46 @@ struct GroupCommitStateMachine {
     mutating func enqueue<Writes: RandomAccessCollection<EncodedWrite>>(
         _ writes: Writes, submission: Submission, enqueuedAt: NIODeadline, deadline: NIODeadline, now: NIODeadline
     ) -> EnqueueAction where Writes.Index == Int {
-        if stopping { return .refuse(reason: "shut down") }
-        if isRefusing(now: now) { return .refuse(reason: "unavailable") }
-        if queue.count + inFlight + writes.count > settings.maxQueuedWrites { return .refuse(reason: "unavailable") }
+        if let refusal = refusal(adding: writes.count, now: now) { return refusal }
         let wasEmpty = queue.isEmpty
         for index in writes.indices {
-            let byteCount = writes[index].byteCount
-            timings.append(Timing(enqueuedAt: enqueuedAt, deadline: deadline, byteCount: byteCount))
-            queuedBytes += byteCount
-            queue.append(Pending(write: writes[index], submission: submission, index: index - writes.startIndex,
-                                 enqueuedAt: enqueuedAt, deadline: deadline))
+            append(writes[index], index: index - writes.startIndex, submission: submission, enqueuedAt: enqueuedAt, deadline: deadline)
         }
         statistics.submittedWrites += writes.count
         return .enqueued(wake: wasEmpty || isBatchFull)
+    }
+
+    /// `enqueue` of writes given last first, moved out of `reversed` (emptied) rather than copied:
+    /// a copy retained each write's document, and dropping the array released it again.
+    mutating func enqueue(
+        movingReversed reversed: inout [EncodedWrite], submission: Submission, enqueuedAt: NIODeadline, deadline: NIODeadline,
+        now: NIODeadline
+    ) -> EnqueueAction {
+        if let refusal = refusal(adding: reversed.count, now: now) { return refusal }
+        let wasEmpty = queue.isEmpty
+        let count = reversed.count
+        var index = 0
+        while let write = reversed.popLast() {
+            append(write, index: index, submission: submission, enqueuedAt: enqueuedAt, deadline: deadline)
+            index += 1
+        }
+        statistics.submittedWrites += count
+        return .enqueued(wake: wasEmpty || isBatchFull)
+    }
+
+    private func refusal(adding count: Int, now: NIODeadline) -> EnqueueAction? {
+        if stopping { return .refuse(reason: "shut down") }
+        if isRefusing(now: now) { return .refuse(reason: "unavailable") }
+        if queue.count + inFlight + count > settings.maxQueuedWrites { return .refuse(reason: "unavailable") }
+        return nil
+    }
+
+    private mutating func append(_ write: consuming EncodedWrite, index: Int, submission: Submission, enqueuedAt: NIODeadline,
+                                 deadline: NIODeadline) {
+        let byteCount = write.byteCount
+        timings.append(Timing(enqueuedAt: enqueuedAt, deadline: deadline, byteCount: byteCount))
+        queuedBytes += byteCount
+        queue.append(Pending(write: write, submission: submission, index: index, enqueuedAt: enqueuedAt, deadline: deadline))
     }
 
     private var isBatchFull: Bool {

@@ -59,7 +59,8 @@ public final class MongoStore: Sendable {
     /// Stores `writes` through the group commit and calls `completion` once, on `eventLoop`, with
     /// one outcome per write, in order, when every write is confirmed by MongoDB or given up on.
     /// The hot path's form: a callback costs less than a future per request.
-    public func submit(_ writes: [StoreWrite], on eventLoop: any EventLoop,
+    /// `consuming`: the writes are moved into the queue, not copied (see `enqueue`).
+    public func submit(_ writes: consuming [StoreWrite], on eventLoop: any EventLoop,
                        completion: @escaping @Sendable ([StoreOutcome]) -> Void) {
         enqueue(writes, on: eventLoop, completion: completion)
     }
@@ -86,7 +87,7 @@ public final class MongoStore: Sendable {
     /// retry writes the dependents again (their deterministic `_id`s make that idempotent).
     /// `completion` is called once, on `eventLoop`, only once the dependents are durable too.
     public func submit(
-        _ writes: [StoreWrite], then dependents: [[StoreWrite]], on eventLoop: any EventLoop,
+        _ writes: consuming [StoreWrite], then dependents: [[StoreWrite]], on eventLoop: any EventLoop,
         completion: @escaping @Sendable ([StoreOutcome]) -> Void
     ) {
         // Most requests match no trigger rule: no second step to wait for.
@@ -120,30 +121,33 @@ public final class MongoStore: Sendable {
         return promise.futureResult
     }
 
-    private func enqueue(_ writes: [StoreWrite], on eventLoop: (any EventLoop)? = nil,
+    private func enqueue(_ writes: consuming [StoreWrite], on eventLoop: (any EventLoop)? = nil,
                          completion: @escaping @Sendable ([StoreOutcome]) -> Void) {
-        guard !writes.isEmpty else { return Self.answerNow(on: eventLoop) { completion([]) } }
-        let submission = Submission(count: writes.count, eventLoop: eventLoop, completion: completion)
+        let count = writes.count
+        guard count > 0 else { return Self.answerNow(on: eventLoop) { completion([]) } }
+        let submission = Submission(count: count, eventLoop: eventLoop, completion: completion)
         let now = NIODeadline.now()
         let action: GroupCommitStateMachine.EnqueueAction
-        if writes.count == 1 {
+        if count == 1 {
             // The usual request (one event): no array for its one write.
             action = queue.enqueue(CollectionOfOne(EncodedWrite(writes[0])), submission: submission, enqueuedAt: now,
                                    deadline: now + configuration.retryDeadline)
         } else {
-            // Encoded here, outside the queue's lock; read in place (no copy of each `StoreWrite`).
-            var encoded: [EncodedWrite] = []
-            encoded.reserveCapacity(writes.count)
-            writes.withUnsafeBufferPointer { writes in
-                for index in writes.indices { encoded.append(EncodedWrite(writes[index])) }
-            }
-            action = queue.enqueue(encoded, submission: submission, enqueuedAt: now, deadline: now + configuration.retryDeadline)
+            // Encoded here, outside the queue's lock. Each write is moved from array to array to
+            // queue, not copied: `popLast` moves an element out, so the encoded writes are
+            // gathered last first and the queue takes them from the back again. Copies retained
+            // every event's document twice and released it twice (the request's arrays dropped).
+            var reversed: [EncodedWrite] = []
+            reversed.reserveCapacity(count)
+            while let write = writes.popLast() { reversed.append(EncodedWrite(write)) }
+            action = queue.enqueue(movingReversed: &reversed, submission: submission, enqueuedAt: now,
+                                   deadline: now + configuration.retryDeadline)
         }
         switch action {
         case .enqueued:
             metrics.queueDepth.record(queue.queueDepth)
         case .refuse(let reason):
-            metrics.failed.increment(by: writes.count)
+            metrics.failed.increment(by: count)
             if submission.recordAll(.failed(reason: reason)) {
                 Self.answerNow(on: eventLoop, submission.complete)
             }
