@@ -16,7 +16,8 @@ final class GroupCommitQueue: @unchecked Sendable {
         _ writes: Writes, submission: Submission, enqueuedAt: NIODeadline, deadline: NIODeadline
     ) -> GroupCommitStateMachine.EnqueueAction where Writes.Index == Int {
         condition.lock()
-        let action = machine.enqueue(writes, submission: submission, enqueuedAt: enqueuedAt, deadline: deadline, now: .now())
+        // `enqueuedAt` is the submitter's reading of the clock a moment ago: no second one.
+        let action = machine.enqueue(writes, submission: submission, enqueuedAt: enqueuedAt, deadline: deadline, now: enqueuedAt)
         condition.unlock()
         if case .enqueued(wake: true) = action { condition.signal() }
         return action
@@ -28,7 +29,7 @@ final class GroupCommitQueue: @unchecked Sendable {
     ) -> GroupCommitStateMachine.EnqueueAction {
         condition.lock()
         let action = machine.enqueue(movingReversed: &reversed, submission: submission, enqueuedAt: enqueuedAt, deadline: deadline,
-                                     now: .now())
+                                     now: enqueuedAt)
         condition.unlock()
         if case .enqueued(wake: true) = action { condition.signal() }
         return action

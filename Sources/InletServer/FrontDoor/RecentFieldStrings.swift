@@ -1,3 +1,5 @@
+import Foundation
+
 /// The header names and values a connection's recent requests carried, as strings, so that a
 /// field repeated on the next request reuses its string instead of allocating one. A client sends
 /// much the same header block each time (its `authorization`, `content-type`, `user-agent`), and
@@ -36,6 +38,7 @@ struct RecentFieldStrings {
     /// so it is made afresh each time, which is correct).
     private static func matches(_ string: inout String, _ bytes: UnsafeRawBufferPointer) -> Bool {
         guard string.utf8.count == bytes.count else { return false }
-        return string.withUTF8 { UnsafeRawBufferPointer($0).elementsEqual(bytes) }
+        // `memcmp`, not `elementsEqual`: a byte iterator showed in track's profile (~0.8 %).
+        return string.withUTF8 { memcmp($0.baseAddress!, bytes.baseAddress!, bytes.count) == 0 }
     }
 }
