@@ -86,8 +86,7 @@ public final class APIKeyCache: Sendable {
     public func lookup(digest: SHA256Digest, on eventLoop: any EventLoop,
                        then: @escaping @Sendable (Result<APIKeyRecord?, any Error>) -> Void) {
         if let record = cachedRecord(digest: digest, on: eventLoop) {
-            guard eventLoop.inEventLoop else { return eventLoop.execute { then(.success(record)) } }
-            return then(.success(record))
+            return Self.deliver(.success(record), on: eventLoop, to: then)
         }
         enum Next { case answer(APIKeyRecord?), query, wait }
         let now = self.now()
@@ -103,8 +102,7 @@ public final class APIKeyCache: Sendable {
         }
         switch next {
         case .answer(let record):
-            guard eventLoop.inEventLoop else { return eventLoop.execute { then(.success(record)) } }
-            then(.success(record))
+            Self.deliver(.success(record), on: eventLoop, to: then)
         case .query:
             query(digest, on: eventLoop)
         case .wait:
@@ -144,14 +142,14 @@ public final class APIKeyCache: Sendable {
                 }
                 return state.inFlight.removeValue(forKey: digest) ?? []
             }
-            for waiter in waiters {
-                if waiter.eventLoop.inEventLoop {
-                    waiter.then(result)
-                } else {
-                    waiter.eventLoop.execute { waiter.then(result) }
-                }
-            }
+            for waiter in waiters { Self.deliver(result, on: waiter.eventLoop, to: waiter.then) }
         }
+    }
+
+    /// Calls `then` with `result` on `eventLoop`: at once when already there, else in a task.
+    private static func deliver(_ result: Result<APIKeyRecord?, any Error>, on eventLoop: any EventLoop, to then: @escaping Answer) {
+        guard eventLoop.inEventLoop else { return eventLoop.execute { then(result) } }
+        then(result)
     }
 
     /// When a fresh entry starts being refreshed: after four fifths of its lifetime.

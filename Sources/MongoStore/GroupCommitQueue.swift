@@ -15,21 +15,25 @@ final class GroupCommitQueue: @unchecked Sendable {
     func enqueue<Writes: RandomAccessCollection<EncodedWrite>>(
         _ writes: Writes, submission: Submission, enqueuedAt: NIODeadline, deadline: NIODeadline
     ) -> GroupCommitStateMachine.EnqueueAction where Writes.Index == Int {
-        condition.lock()
-        // `enqueuedAt` is the submitter's reading of the clock a moment ago: no second one.
-        let action = machine.enqueue(writes, submission: submission, enqueuedAt: enqueuedAt, deadline: deadline, now: enqueuedAt)
-        condition.unlock()
-        if case .enqueued(wake: true) = action { condition.signal() }
-        return action
+        enqueuing { $0.enqueue(writes, submission: submission, enqueuedAt: enqueuedAt, deadline: deadline, now: enqueuedAt) }
     }
 
     /// `enqueue` of writes given last first, moved out of `reversed`.
     func enqueue(
         movingReversed reversed: inout [EncodedWrite], submission: Submission, enqueuedAt: NIODeadline, deadline: NIODeadline
     ) -> GroupCommitStateMachine.EnqueueAction {
+        enqueuing {
+            $0.enqueue(movingReversed: &reversed, submission: submission, enqueuedAt: enqueuedAt, deadline: deadline, now: enqueuedAt)
+        }
+    }
+
+    /// Runs an enqueue under the lock and wakes a flusher if it asks. Its `now` is `enqueuedAt`,
+    /// the submitter's reading of the clock a moment ago: no second one.
+    private func enqueuing(
+        _ body: (inout GroupCommitStateMachine) -> GroupCommitStateMachine.EnqueueAction
+    ) -> GroupCommitStateMachine.EnqueueAction {
         condition.lock()
-        let action = machine.enqueue(movingReversed: &reversed, submission: submission, enqueuedAt: enqueuedAt, deadline: deadline,
-                                     now: enqueuedAt)
+        let action = body(&machine)
         condition.unlock()
         if case .enqueued(wake: true) = action { condition.signal() }
         return action
