@@ -87,10 +87,30 @@ public struct BSONWriter: Sendable {
     /// A name is written up to its first NUL (see the type's comment).
     @inline(__always)
     static func nameLength(_ key: UnsafeBufferPointer<UInt8>) -> Int {
-        // Names are short: a loop here beats a call to memchr.
+        // Names are short and almost never hold a NUL: a word (or two overlapping words) at a
+        // time says so; only a name that holds one is searched byte by byte. A loop per byte
+        // was 3 % of parsing and normalising a batch.
+        if let base = key.baseAddress, key.count >= 4, key.count <= 16 {
+            let bytes = UnsafeRawPointer(base)
+            let count = key.count
+            if count >= 8 {
+                if !hasZeroByte(bytes.loadUnaligned(as: UInt64.self)),
+                   !hasZeroByte(bytes.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self)) { return count }
+            } else if !hasZeroByte(UInt64(bytes.loadUnaligned(as: UInt32.self)) | 0xFFFF_FFFF_0000_0000),
+                      !hasZeroByte(UInt64(bytes.loadUnaligned(fromByteOffset: count - 4, as: UInt32.self)) | 0xFFFF_FFFF_0000_0000) {
+                return count
+            }
+        }
         var length = 0
         while length < key.count, key[length] != 0 { length += 1 }
         return length
+    }
+
+    /// Whether some byte of `word` is 0 (the classic test: only a zero byte borrows into its own
+    /// high bit without having had it set).
+    @inline(__always)
+    static func hasZeroByte(_ word: UInt64) -> Bool {
+        (word &- 0x0101_0101_0101_0101) & ~word & 0x8080_8080_8080_8080 != 0
     }
 
     @inline(__always)

@@ -28,12 +28,15 @@ public enum JSONParser {
         guard bytes.count < Int(UInt32.max) else { throw .syntax("document too large", at: 0) }
         let result: Result<JSONTape, JSONParseError> = bytes.withUnsafeBufferPointer { buffer in
             var reader = Reader(bytes: buffer, limits: limits)
-            return Result { () throws(JSONParseError) in
+            do throws(JSONParseError) {
                 try reader.parseDocument()
-                return JSONTape(
-                    input: bytes, nodes: reader.nodes, decoded: reader.decoded,
-                    hasUnstorableFieldNames: reader.hasUnstorableFieldNames)
+            } catch {
+                // No tape takes the nodes: they are freed here.
+                reader.nodes.deallocate()
+                return .failure(error)
             }
+            return .success(JSONTape(
+                input: bytes, nodes: reader.nodes, decoded: reader.decoded, hasUnstorableFieldNames: reader.hasUnstorableFieldNames))
         }
         return try result.get()
     }
@@ -61,15 +64,16 @@ extension JSONParser {
         let maxNumberLength: Int
         var index = 0
         var depth = 0
-        /// The tape's nodes and decoded string bytes so far.
-        var nodes: [JSONTape.Node] = []
+        /// The tape's nodes and decoded string bytes so far. The nodes are the tape's to free
+        /// once it is made, `tape(_:limits:)`'s if parsing fails.
+        var nodes: JSONTape.Nodes
         var decoded: [UInt8] = []
         /// Whether some object key is empty or holds a NUL (see `JSONTape.hasUnstorableFieldNames`).
         var hasUnstorableFieldNames = false
 
         init(bytes: UnsafeBufferPointer<UInt8>, limits: Limits) {
             self.bytes = bytes
-            nodes.reserveCapacity(bytes.count / 8 + 4)
+            nodes = JSONTape.Nodes(capacity: bytes.count / 8 + 4)
             self.maxDepth = min(max(limits.maxDepth, 0), Limits.hardMaxDepth)
             self.maxNumberLength = max(limits.maxNumberLength, 1)
         }

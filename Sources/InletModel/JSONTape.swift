@@ -12,7 +12,9 @@ import Foundation
 /// alternate key (a string node) and value. `next(after:)` skips a whole value.
 ///
 /// A class, immutable once parsed: iterators and views hold one reference, not three arrays.
-public final class JSONTape: Sendable {
+/// `@unchecked Sendable`: its node memory (`Nodes`) is written only while parsing, before the
+/// tape exists, and freed only in `deinit`.
+public final class JSONTape: @unchecked Sendable {
     public typealias Index = Int
 
     public enum Kind: UInt8, Sendable {
@@ -67,18 +69,23 @@ public final class JSONTape: Sendable {
 
     /// The bytes parsed; string nodes without escapes point into them.
     public let input: [UInt8]
-    let nodes: [Node]
+    /// Owned: freed in `deinit`, never written after `init`.
+    let nodes: Nodes
     /// The decoded bytes of strings that had escapes.
     let decoded: [UInt8]
     /// Whether any object key in the document is empty or holds a NUL, noted while parsing so
     /// that `firstUnstorableFieldName` need not walk every event of a clean body (nearly all).
     let hasUnstorableFieldNames: Bool
 
-    init(input: [UInt8], nodes: [Node], decoded: [UInt8], hasUnstorableFieldNames: Bool) {
+    init(input: [UInt8], nodes: Nodes, decoded: [UInt8], hasUnstorableFieldNames: Bool) {
         self.input = input
         self.nodes = nodes
         self.decoded = decoded
         self.hasUnstorableFieldNames = hasUnstorableFieldNames
+    }
+
+    deinit {
+        nodes.deallocate()
     }
 
     /// The document's top-level value.

@@ -1,5 +1,5 @@
 import Foundation
-import InletModel
+@testable import InletModel
 @testable import MongoStore
 import Testing
 
@@ -44,6 +44,30 @@ import Testing
         let bytes = BSONWriter.document(object)
         #expect(BSONDocument(bytes: bytes).toJSONObject() == object)
         #expect(BSONReader.object(bytes) == object)
+    }
+
+    /// Names of 4 to 16 bytes are checked for a NUL a word at a time (two overlapping words),
+    /// shorter and longer ones byte by byte: a NUL at any position of any length cuts the name
+    /// there, as the byte loop does.
+    @Test("a name is cut at its first NUL, wherever it is, for every length from 1 to 24 bytes")
+    func namesCutAtEveryNULPosition() {
+        let alphabet = Array("abcdefghijklmnopqrstuvwx".utf8)
+        for length in 1...24 {
+            #expect(alphabet[0..<length].withUnsafeBufferPointer { BSONWriter.nameLength($0) } == length)
+            for position in 0..<length {
+                var name = Array(alphabet[0..<length])
+                name[position] = 0
+                let found = name.withUnsafeBufferPointer { BSONWriter.nameLength($0) }
+                #expect(found == position, "length \(length), NUL at \(position)")
+                // Written and read back through libbson: the element's name is the part before the NUL.
+                var writer = BSONWriter()
+                let start = writer.beginDocument()
+                name.withUnsafeBufferPointer { writer.append(key: $0, string: UnsafeBufferPointer(start: nil, count: 0)) }
+                writer.endDocument(start)
+                let read = BSONDocument(bytes: writer.bytes).toJSONObject()
+                #expect(read.keys == [String(decoding: name[0..<position], as: UTF8.self)], "length \(length), NUL at \(position)")
+            }
+        }
     }
 
     @Test("dates are whole milliseconds, rounded down, before and after 1970 and at the ends of the range")

@@ -255,6 +255,27 @@ import Testing
         #expect(tape.double(tape.root + 5).sign == .minus)
     }
 
+    /// The tape's node memory starts at one node per eight bytes of input and doubles when full.
+    /// A document of small values (one node per two bytes) makes it grow several times; every
+    /// node written before a growth must read back after it, and a document that fails after
+    /// growing is refused like any other.
+    @Test func nodesSurviveTheTapeGrowing() throws {
+        let count = 5_000
+        let text = "[" + (0..<count).map { "{\"k\":\($0 % 10)}" }.joined(separator: ",") + ",[" + String(repeating: "0,", count: count) + "1]]"
+        let tape = try JSONParser.tape(Array(text.utf8))
+        #expect(tape.count(tape.root) == count + 1)
+        var index = tape.root + 1
+        for position in 0..<count {
+            #expect(tape.kind(index) == .object && tape.count(index) == 1)
+            #expect(tape.string(index + 1) == "k" && tape.int(index + 2) == Int64(position % 10))
+            index = tape.next(after: index)
+        }
+        #expect(tape.elements(index).map { tape.value($0) } == Array(repeating: 0, count: count) + [1])
+        #expect(tape.value(tape.root) == (try JSONParser.parse(text)))
+        let broken = Array((String(text.dropLast()) + ",}").utf8)
+        #expect(throws: JSONParseError.self) { try JSONParser.tape(broken) }
+    }
+
     /// Strings are scanned eight bytes at a time until a byte needs a look of its own: wherever
     /// that byte falls in a word, the result and any error offset must be the byte loop's.
     @Test func stringScanStopsAtEverySpecialByteWhereverItFalls() throws {
