@@ -2,9 +2,9 @@ extension JSONTape {
     /// The tape's nodes, in memory the parser appends to and the tape frees.
     ///
     /// An `Array` checked its uniqueness and capacity on every append, and the parser appends a
-    /// node per key and per value: those checks were about a fifth of the parser's time in the
-    /// batch profile. Here an append is a capacity compare and a store. Reads stay checked
-    /// against `count`, as an array's are.
+    /// node per key and per value: those checks were about a fifth of the parser's time on the
+    /// bench's batch body (`inlet-bench normalize`). Here an append is a capacity compare and a
+    /// store. Reads stay checked against `count`, as an array's are.
     ///
     /// Not a class of its own: the tape (immutable once parsed) owns the memory and frees it
     /// in `deinit`; a parse that fails frees it itself (`JSONParser.tape`).
