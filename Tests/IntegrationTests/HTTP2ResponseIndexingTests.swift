@@ -35,6 +35,17 @@ struct HTTP2ResponseIndexingTests {
         #expect(connection.indexes("ratelimit-reset"))
     }
 
+    /// HTTP/2 field names are lowercase (RFC 9113 §8.2.1); endpoints may name a field as HTTP/1.1
+    /// spells it (`Retry-After`), and clients refuse a response that keeps the capitals.
+    @Test("response field names go out lowercase, already-lowercase ones unchanged")
+    func responseFieldNamesAreLowercased() {
+        #expect(HTTP2RequestHandler.lowercased("Retry-After") == "retry-after")
+        #expect(HTTP2RequestHandler.lowercased("RateLimit-Remaining") == "ratelimit-remaining")
+        #expect(HTTP2RequestHandler.lowercased("X-REQUEST-ID") == "x-request-id")
+        #expect(HTTP2RequestHandler.lowercased("content-type") == "content-type")
+        #expect(HTTP2RequestHandler.lowercased("") == "")
+    }
+
     @Test(arguments: ["content-type", "content-length", "ratelimit-limit"])
     func stableFieldAlwaysIndexed(_ name: String) {
         let connection = makeConnection()

@@ -370,7 +370,7 @@ final class HTTP2RequestHandler: ChannelInboundHandler {
     }
 
     /// HTTP/2 field names are lowercase; most of inlet's already are.
-    private static func lowercased(_ name: String) -> String {
+    static func lowercased(_ name: String) -> String {
         // Over the contiguous bytes (`withUTF8`): through `UTF8View`'s iterator this was ~0.9 %
         // of track's event loop.
         var name = name
